@@ -1,0 +1,45 @@
+# The front door. Every target runs scripts/setup first, so a fresh Debian machine needs
+# nothing else. The build tree is build/; executables land in build/bin/.
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: setup build test test-unit test-sanitize run bench fuzz format clean
+
+setup:
+	@scripts/setup
+
+build: setup
+	@cmake -S . -B build -G Ninja $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build -j $(JOBS)
+
+# All tests: unit, integration (real broker, kcat, librdkafka, kafkajs) and fault tests.
+test: build
+	@ctest --test-dir build --output-on-failure -j $(JOBS) --timeout 900
+
+test-unit: build
+	@ctest --test-dir build --output-on-failure -j $(JOBS) -L unit
+
+# ASan + UBSan build of the unit and integration tests, in its own tree under build/.
+test-sanitize: setup
+	@cmake -S . -B build/sanitize -G Ninja -DVELOCITY_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build build/sanitize -j $(JOBS)
+	@ctest --test-dir build/sanitize --output-on-failure -j $(JOBS) -L 'unit|integration' --timeout 900
+
+run: build
+	@mkdir -p var
+	@build/bin/velocity-broker --listen 127.0.0.1:9092 --data-dir var/broker
+
+bench: setup
+	@cmake -S . -B build -G Ninja -DVELOCITY_BENCH=ON $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build -j $(JOBS)
+	@bench/run
+
+fuzz: setup
+	@cmake -S . -B build/fuzz -G Ninja -DVELOCITY_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
+	@cmake --build build/fuzz -j $(JOBS)
+
+format:
+	@git ls-files '*.cpp' '*.h' | xargs clang-format -i
+
+clean:
+	@rm -rf build

@@ -1,0 +1,42 @@
+# Helpers shared by every folder's CMakeLists.txt.
+#
+# velocity_library(NAME DIR [DEPS ...])
+#   Builds every *.cpp in the current folder that is not a test (*_test.cpp), a fuzz
+#   target (*_fuzz.cpp) or a main (main.cpp) into a static library NAME, and every
+#   *_test.cpp beside it into one GoogleTest executable NAME_test whose cases are
+#   registered with CTest under the label "unit". Tests are found, not listed by hand.
+function(velocity_library name)
+  cmake_parse_arguments(ARG "" "" "DEPS;TEST_DEPS" ${ARGN})
+  file(GLOB all_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
+  set(lib_sources "")
+  set(test_sources "")
+  foreach(src ${all_sources})
+    get_filename_component(base ${src} NAME)
+    if(base MATCHES "_test\\.cpp$")
+      list(APPEND test_sources ${src})
+    elseif(base MATCHES "_fuzz\\.cpp$" OR base STREQUAL "main.cpp")
+      # built by the folder itself
+    else()
+      list(APPEND lib_sources ${src})
+    endif()
+  endforeach()
+  add_library(${name} STATIC ${lib_sources})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/include)
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS})
+  if(test_sources)
+    add_executable(${name}_test ${test_sources})
+    target_link_libraries(${name}_test PRIVATE ${name} ${ARG_TEST_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+    set_target_properties(${name}_test PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+    gtest_discover_tests(${name}_test DISCOVERY_MODE PRE_TEST PROPERTIES LABELS unit TIMEOUT 300)
+  endif()
+endfunction()
+
+# velocity_fuzz_target(NAME SOURCE DEPS...) — a libFuzzer executable, only with VELOCITY_FUZZ.
+function(velocity_fuzz_target name source)
+  if(VELOCITY_FUZZ)
+    add_executable(${name} ${source})
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_libraries(${name} PRIVATE ${ARGN})
+  endif()
+endfunction()
