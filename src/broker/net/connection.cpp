@@ -1,0 +1,249 @@
+#include "broker/net/connection.h"
+
+#include <sys/sendfile.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include "common/big_endian.h"
+#include "common/log.h"
+
+namespace velocity::net {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+// Replies gathered into one write: bounded so a slow reader cannot make us build huge lists.
+constexpr size_t kMaxGatherReplies = 64;
+constexpr size_t kMaxGatherBytes = 1 << 20;
+
+bool bytes_only(const Reply& reply) {
+  for (const auto& chunk : reply.response.chunks) {
+    if (!std::holds_alternative<std::vector<std::byte>>(chunk)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+size_t Response::size() const {
+  size_t total = 0;
+  for (const auto& chunk : chunks) {
+    if (const auto* bytes = std::get_if<std::vector<std::byte>>(&chunk)) {
+      total += bytes->size();
+    } else {
+      total += std::get<FileRange>(chunk).length;
+    }
+  }
+  return total;
+}
+
+Connection::Connection(tcp::socket socket, const ServerConfig& config, RequestHandler& handler,
+                       uint64_t id, std::function<void(uint64_t)> on_closed)
+    : socket_(std::move(socket)),
+      config_(config),
+      handler_(handler),
+      on_closed_(std::move(on_closed)),
+      write_wakeup_(socket_.get_executor()),
+      read_wakeup_(socket_.get_executor()) {
+  info_.id = id;
+  boost::system::error_code ec;
+  auto endpoint = socket_.remote_endpoint(ec);
+  info_.peer = ec ? "unknown" : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  socket_.set_option(tcp::no_delay(true), ec);
+}
+
+void Connection::start() {
+  auto self = shared_from_this();
+  asio::co_spawn(socket_.get_executor(), [self]() { return self->read_loop(); }, asio::detached);
+  asio::co_spawn(socket_.get_executor(), [self]() { return self->write_loop(); }, asio::detached);
+}
+
+void Connection::drain() {
+  draining_ = true;
+  // The reader may be blocked in a read of a request that will never come: stop it.
+  boost::system::error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_receive, ec);
+  wake(write_wakeup_);
+  wake(read_wakeup_);
+}
+
+void Connection::close(const std::string& reason) {
+  if (closed_) return;
+  closed_ = true;
+  if (!reason.empty()) log::info("connection {} from {} closed: {}", info_.id, info_.peer, reason);
+  boost::system::error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  write_wakeup_.cancel();
+  read_wakeup_.cancel();
+  handler_.connection_closed(info_);
+  slots_.clear();
+  if (on_closed_) on_closed_(info_.id);
+}
+
+void Connection::wake(asio::steady_timer& timer) { timer.cancel(); }
+
+void Connection::complete(uint64_t seq, Reply reply) {
+  if (closed_ || seq < seq_base_) return;
+  size_t index = seq - seq_base_;
+  if (index >= slots_.size()) return;
+  slots_[index].ready = true;
+  slots_[index].reply = std::move(reply);
+  if (index == 0) wake(write_wakeup_);
+}
+
+asio::awaitable<void> Connection::read_loop() {
+  auto self = shared_from_this();
+  std::array<std::byte, 4> size_prefix{};
+  boost::system::error_code ec;
+  while (!closed_ && !draining_) {
+    while (slots_.size() >= config_.max_in_flight_per_connection && !closed_) {
+      boost::system::error_code woken;  // cancellation is how the timer wakes us
+      read_wakeup_.expires_at(asio::steady_timer::time_point::max());
+      co_await read_wakeup_.async_wait(asio::redirect_error(asio::use_awaitable, woken));
+    }
+    if (closed_ || draining_) break;
+
+    co_await asio::async_read(socket_, asio::buffer(size_prefix),
+                              asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) break;
+    auto size = load_be<int32_t>(size_prefix.data());
+    // A length we cannot trust ends this connection only; other clients are unaffected.
+    if (size < 0 || static_cast<size_t>(size) > config_.max_request_bytes) {
+      close_after_flush_ = true;
+      close_reason_ = "request size " + std::to_string(size) + " outside [0, " +
+                      std::to_string(config_.max_request_bytes) + "]";
+      break;
+    }
+    std::vector<std::byte> frame(static_cast<size_t>(size));
+    co_await asio::async_read(socket_, asio::buffer(frame),
+                              asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
+        close_reason_ = "truncated request: " + ec.message();
+      } else if (ec == asio::error::eof) {
+        close_reason_ = "peer closed in the middle of a request";
+      }
+      close_after_flush_ = !close_reason_.empty();
+      break;
+    }
+    uint64_t seq = next_seq_++;
+    slots_.emplace_back();
+    try {
+      handler_.handle(info_, std::move(frame),
+                      [weak = weak_from_this(), seq](Reply reply) {
+                        if (auto conn = weak.lock()) conn->complete(seq, std::move(reply));
+                      });
+    } catch (const std::exception& e) {
+      complete(seq, Reply::close(std::string("handler failed: ") + e.what()));
+    }
+  }
+  // No more requests will be read: once the replies already owed are written, close.
+  draining_ = true;
+  wake(write_wakeup_);
+}
+
+asio::awaitable<void> Connection::write_loop() {
+  auto self = shared_from_this();
+  boost::system::error_code ec;
+  std::vector<asio::const_buffer> gather;
+  std::vector<Reply> batch;
+  while (!closed_) {
+    if (slots_.empty() || !slots_.front().ready) {
+      if (draining_ && slots_.empty()) {
+        close(close_after_flush_ ? close_reason_ : std::string());
+        co_return;
+      }
+      boost::system::error_code woken;  // cancellation is how the timer wakes us
+      write_wakeup_.expires_at(asio::steady_timer::time_point::max());
+      co_await write_wakeup_.async_wait(asio::redirect_error(asio::use_awaitable, woken));
+      continue;
+    }
+
+    // Take every ready reply at the head, in order.
+    batch.clear();
+    size_t gathered_bytes = 0;
+    while (!slots_.empty() && slots_.front().ready && batch.size() < kMaxGatherReplies &&
+           gathered_bytes < kMaxGatherBytes) {
+      batch.push_back(std::move(slots_.front().reply));
+      gathered_bytes += batch.back().response.size();
+      slots_.pop_front();
+      ++seq_base_;
+      if (batch.back().kind == Reply::Kind::kClose || !bytes_only(batch.back())) break;
+    }
+    wake(read_wakeup_);
+
+    gather.clear();
+    for (auto& reply : batch) {
+      if (reply.kind == Reply::Kind::kNoResponse) continue;
+      if (reply.kind == Reply::Kind::kClose) {
+        if (!gather.empty()) co_await asio::async_write(socket_, gather, asio::redirect_error(asio::use_awaitable, ec));
+        close(reply.close_reason);
+        co_return;
+      }
+      for (auto& chunk : reply.response.chunks) {
+        if (auto* bytes = std::get_if<std::vector<std::byte>>(&chunk)) {
+          gather.push_back(asio::buffer(*bytes));
+          continue;
+        }
+        // A file range: flush what is gathered, then let the kernel copy file → socket.
+        if (!gather.empty()) {
+          co_await asio::async_write(socket_, gather, asio::redirect_error(asio::use_awaitable, ec));
+          gather.clear();
+          if (ec) break;
+        }
+        auto& range = std::get<FileRange>(chunk);
+        if (range.fd < 0) {
+          std::vector<std::byte> copy(range.length);
+          if (!range.read || !range.read(copy.data(), range.position, range.length)) {
+            close("could not read " + std::to_string(range.length) + " bytes of a log segment");
+            co_return;
+          }
+          co_await asio::async_write(socket_, asio::buffer(copy), asio::redirect_error(asio::use_awaitable, ec));
+          if (ec) break;
+          continue;
+        }
+        socket_.native_non_blocking(true, ec);
+        off_t position = range.position;
+        size_t left = range.length;
+        while (left > 0 && !ec) {
+          ssize_t sent = ::sendfile(socket_.native_handle(), range.fd, &position, left);
+          if (sent > 0) {
+            left -= static_cast<size_t>(sent);
+          } else if (sent < 0 && (errno == EAGAIN || errno == EINTR)) {
+            co_await socket_.async_wait(tcp::socket::wait_write, asio::redirect_error(asio::use_awaitable, ec));
+          } else {
+            // The file is shorter than the range promised or the socket failed: the client
+            // would see a torn response, so the connection must end here.
+            close(sent == 0 ? "log segment shorter than the range being sent"
+                            : std::string("sendfile: ") + std::strerror(errno));
+            co_return;
+          }
+        }
+        if (ec) break;
+      }
+      if (ec) break;
+    }
+    if (!ec && !gather.empty()) {
+      co_await asio::async_write(socket_, gather, asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (ec) {
+      close(ec == asio::error::broken_pipe || ec == asio::error::connection_reset ? std::string()
+                                                                                 : "write: " + ec.message());
+      co_return;
+    }
+  }
+}
+
+}  // namespace velocity::net

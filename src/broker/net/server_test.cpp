@@ -1,0 +1,204 @@
+#include "broker/net/server.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+
+#include <cstdio>
+#include <future>
+#include <string>
+#include <thread>
+
+#include "common/big_endian.h"
+
+namespace velocity::net {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+std::vector<std::byte> framed(const std::string& body) {
+  std::vector<std::byte> out(4 + body.size());
+  store_be<int32_t>(out.data(), static_cast<int32_t>(body.size()));
+  std::memcpy(out.data() + 4, body.data(), body.size());
+  return out;
+}
+
+// Answers "<body>" with "re:<body>". Bodies starting with "slow" are answered 50 ms later, so
+// a later fast request completes first; "quiet" gets no reply; "bye" closes the connection;
+// "file" is answered from a file range.
+class ScriptedHandler : public RequestHandler {
+ public:
+  explicit ScriptedHandler(asio::io_context& io) : io_(io) {}
+
+  void handle(const ConnectionInfo&, std::vector<std::byte> frame, ReplyFn reply) override {
+    std::string body(reinterpret_cast<const char*>(frame.data()), frame.size());
+    if (body.starts_with("slow")) {
+      auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(50));
+      timer->async_wait([timer, body, reply](boost::system::error_code) {
+        Response r;
+        r.chunks.emplace_back(framed("re:" + body));
+        reply(Reply::respond(std::move(r)));
+      });
+      return;
+    }
+    if (body == "quiet") return reply(Reply::none());
+    if (body == "bye") return reply(Reply::close("asked to"));
+    Response r;
+    if (body == "file") {
+      std::vector<std::byte> prefix(4);
+      store_be<int32_t>(prefix.data(), static_cast<int32_t>(file_payload.size()));
+      r.chunks.emplace_back(prefix);
+      FileRange range;
+      range.fd = file_fd;
+      range.position = 0;
+      range.length = file_payload.size();
+      r.chunks.emplace_back(range);
+      return reply(Reply::respond(std::move(r)));
+    }
+    r.chunks.emplace_back(framed("re:" + body));
+    reply(Reply::respond(std::move(r)));
+  }
+
+  int file_fd = -1;
+  std::string file_payload;
+
+ private:
+  asio::io_context& io_;
+};
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ServerConfig config;
+    config.port = 0;
+    config.max_request_bytes = 1024;
+    server_ = std::make_unique<Server>(io_, config, handler_);
+    auto port = server_->start();
+    ASSERT_TRUE(port.has_value()) << port.error().message();
+    port_ = *port;
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  void TearDown() override {
+    std::promise<void> stopped;
+    asio::post(io_, [&] { server_->stop(1000, [&] { stopped.set_value(); }); });
+    stopped.get_future().wait();
+    io_.stop();
+    thread_.join();
+  }
+
+  tcp::socket connect() {
+    tcp::socket socket(client_io_);
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+    return socket;
+  }
+
+  static std::string read_frame(tcp::socket& socket) {
+    std::array<std::byte, 4> prefix{};
+    asio::read(socket, asio::buffer(prefix));
+    std::string body(static_cast<size_t>(load_be<int32_t>(prefix.data())), '\0');
+    asio::read(socket, asio::buffer(body));
+    return body;
+  }
+
+  static bool peer_closed(tcp::socket& socket) {
+    std::array<char, 1> byte{};
+    boost::system::error_code ec;
+    asio::read(socket, asio::buffer(byte), ec);
+    return ec == asio::error::eof || ec == asio::error::connection_reset;
+  }
+
+  asio::io_context io_;
+  asio::io_context client_io_;
+  ScriptedHandler handler_{io_};
+  std::unique_ptr<Server> server_;
+  uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+TEST_F(ServerTest, RepliesComeBackInRequestOrderEvenWhenCompletedOutOfOrder) {
+  auto socket = connect();
+  std::vector<std::byte> pipeline;
+  for (const char* body : {"slow-1", "fast-2", "slow-3", "fast-4"}) {
+    auto f = framed(body);
+    pipeline.insert(pipeline.end(), f.begin(), f.end());
+  }
+  asio::write(socket, asio::buffer(pipeline));
+  EXPECT_EQ(read_frame(socket), "re:slow-1");
+  EXPECT_EQ(read_frame(socket), "re:fast-2");
+  EXPECT_EQ(read_frame(socket), "re:slow-3");
+  EXPECT_EQ(read_frame(socket), "re:fast-4");
+}
+
+TEST_F(ServerTest, RequestWithoutReplyDoesNotBlockLaterReplies) {
+  auto socket = connect();
+  asio::write(socket, asio::buffer(framed("quiet")));
+  asio::write(socket, asio::buffer(framed("after")));
+  EXPECT_EQ(read_frame(socket), "re:after");
+}
+
+TEST_F(ServerTest, OversizedFrameClosesOnlyThatConnection) {
+  auto bad = connect();
+  auto good = connect();
+  std::array<std::byte, 4> huge{};
+  store_be<int32_t>(huge.data(), 1 << 30);
+  asio::write(bad, asio::buffer(huge));
+  EXPECT_TRUE(peer_closed(bad));
+  asio::write(good, asio::buffer(framed("still-here")));
+  EXPECT_EQ(read_frame(good), "re:still-here");
+}
+
+TEST_F(ServerTest, NegativeLengthClosesTheConnection) {
+  auto socket = connect();
+  std::array<std::byte, 4> negative{};
+  store_be<int32_t>(negative.data(), -5);
+  asio::write(socket, asio::buffer(negative));
+  EXPECT_TRUE(peer_closed(socket));
+}
+
+TEST_F(ServerTest, RepliesOwedBeforeACloseAreWrittenFirst) {
+  auto socket = connect();
+  std::vector<std::byte> pipeline;
+  for (const char* body : {"slow-a", "bye"}) {
+    auto f = framed(body);
+    pipeline.insert(pipeline.end(), f.begin(), f.end());
+  }
+  asio::write(socket, asio::buffer(pipeline));
+  EXPECT_EQ(read_frame(socket), "re:slow-a");
+  EXPECT_TRUE(peer_closed(socket));
+}
+
+TEST_F(ServerTest, FileRangesAreSentFromTheFile) {
+  char path[] = "/tmp/velocity-net-test-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  unlink(path);
+  std::string payload(200000, 'x');
+  for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>('a' + i % 26);
+  ASSERT_EQ(::write(fd, payload.data(), payload.size()), static_cast<ssize_t>(payload.size()));
+  handler_.file_fd = fd;
+  handler_.file_payload = payload;
+  auto socket = connect();
+  asio::write(socket, asio::buffer(framed("file")));
+  EXPECT_EQ(read_frame(socket), payload);
+  ::close(fd);
+}
+
+TEST_F(ServerTest, ManyConnectionsAreServedConcurrently) {
+  std::vector<tcp::socket> sockets;
+  for (int i = 0; i < 50; ++i) sockets.push_back(connect());
+  for (int i = 0; i < 50; ++i) asio::write(sockets[i], asio::buffer(framed("slow-" + std::to_string(i))));
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(read_frame(sockets[i]), "re:slow-" + std::to_string(i));
+}
+
+}  // namespace
+}  // namespace velocity::net
