@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -14,12 +15,14 @@
 
 namespace velocity::protocol {
 
-// Bytes that stay in a file until they are sent: `length` bytes of `fd` from `offset`.
-// The writer never reads them; the sender does. The fd is borrowed, not owned.
+// Bytes that stay in a file until they are sent: `length` bytes of `fd` from `position`.
+// The writer never reads them; the sender does. `keep_alive` is carried through untouched so
+// whoever owns the file (a log segment) can keep it open until the bytes are on the wire.
 struct FileRange {
   int fd = -1;
-  int64_t offset = 0;
+  int64_t position = 0;
   int32_t length = 0;
+  std::shared_ptr<const void> keep_alive;
   friend bool operator==(const FileRange&, const FileRange&) = default;
 };
 
