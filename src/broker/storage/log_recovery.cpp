@@ -160,6 +160,7 @@ Result<void> PartitionLog::close() {
   if (fence_) return std::unexpected(*write_refusal_locked());
   const bool durable = config_.durability == Durability::kFsync;
   for (const auto& segment : segments_) {
+    if (segment->index_files_current()) continue;  // sealed segments wrote theirs at the roll
     if (auto r = segment->write_index_files(durable); !r) return r;
   }
   return write_file_atomically(env_, dir_, std::string(kCleanShutdownFile), {}, durable);

@@ -161,7 +161,9 @@ Result<ReadResult> PartitionLog::read(int64_t offset, uint64_t max_bytes) const 
     // Only the first batch may exceed the budget (so a consumer always makes progress).
     if (!out.ranges.empty() && length > budget) break;
     out.ranges.push_back(FileRange{segment->log_file(), *start, length});
-    if (length >= budget) break;
+    // Continue into the next segment only after taking all of this one: ranges must stay
+    // contiguous in offsets.
+    if (length >= budget || *end < segment->size()) break;
     budget -= length;
   }
   return out;

@@ -148,6 +148,37 @@ TEST_F(PartitionLogTest, SegmentsRollBySizeAndReadsSpanThem) {
   EXPECT_TRUE(std::find(names.begin(), names.end(), "00000000000000000000.timeindex") != names.end());
 }
 
+TEST_F(PartitionLogTest, ReadsOfEveryBudgetReturnContiguousBatches) {
+  LogConfig config;
+  config.segment_bytes = 1024;
+  auto log = open(config);
+  for (int i = 0; i < 30; ++i) append(*log, batch(1 + i % 3, 0, 50 + 17 * (i % 7)));
+  for (uint64_t budget = 1; budget < 3000; budget += 37) {
+    for (int64_t from = 0; from < log->high_watermark(); from += 5) {
+      auto r = log->read(from, budget);
+      ASSERT_TRUE(r);
+      std::vector<std::byte> all;
+      for (const auto& range : r->ranges) {
+        std::vector<std::byte> bytes(range.length);
+        ASSERT_TRUE(range.read_into(bytes));
+        all.insert(all.end(), bytes.begin(), bytes.end());
+      }
+      BatchWalker walker(all);
+      int64_t expected = -1;
+      while (auto v = walker.next().value()) {
+        if (expected < 0) {
+          EXPECT_LE(v->header.base_offset, from);
+          EXPECT_GE(v->header.last_offset(), from);
+        } else {
+          ASSERT_EQ(v->header.base_offset, expected) << "budget " << budget << " from " << from;
+        }
+        expected = v->header.last_offset() + 1;
+      }
+      EXPECT_TRUE(all.size() <= budget || r->ranges.size() == 1) << budget;
+    }
+  }
+}
+
 TEST_F(PartitionLogTest, SegmentsRollByAge) {
   LogConfig config;
   config.segment_ms = 1000;

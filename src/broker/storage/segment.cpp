@@ -74,6 +74,7 @@ void Segment::index_batch(const BatchHeader& h, uint64_t position) {
 }
 
 Result<void> Segment::append(std::span<const std::byte> batches, int64_t now_ms) {
+  index_files_current_ = false;
   if (auto r = log_->write_at(size_, batches); !r) return r;
   if (size_ == 0) first_append_ms_ = now_ms;
   // The caller validated these bytes; parsing headers again is cheap and avoids carrying a list.
@@ -169,6 +170,7 @@ Result<void> Segment::truncate_to(int64_t offset) {
   auto pos = position_of(offset);
   if (!pos) return std::unexpected(pos.error());
   if (*pos >= size_) return {};
+  index_files_current_ = false;
   if (auto r = log_->truncate(*pos); !r) return r;
   size_ = *pos;
   synced_size_ = std::min(synced_size_, size_);
@@ -297,6 +299,7 @@ Result<bool> Segment::load_index_files() {
   max_timestamp_ = offsets->max_timestamp;
   last_indexed_position_ = offset_index_.empty() ? 0 : offset_index_.back().position;
   last_time_indexed_position_ = size_;
+  index_files_current_ = true;
   return true;
 }
 
@@ -308,10 +311,13 @@ Result<void> Segment::write_index_files(bool durable) {
   if (auto r = write_file_atomically(env_, dir_, file_name(base_offset_, ".index"), o, durable); !r) {
     return r;
   }
-  return write_file_atomically(env_, dir_, file_name(base_offset_, ".timeindex"), t, durable);
+  auto r = write_file_atomically(env_, dir_, file_name(base_offset_, ".timeindex"), t, durable);
+  index_files_current_ = r.has_value();
+  return r;
 }
 
 Result<void> Segment::remove_index_files() {
+  index_files_current_ = false;
   for (std::string_view ext : {".index", ".timeindex"}) {
     auto r = env_.remove(path(ext));
     if (!r && r.error().code != ErrorCode::kNotFound) return r;

@@ -67,6 +67,8 @@ class Segment {
   [[nodiscard]] Result<void> truncate_file_to_valid_size();
 
   [[nodiscard]] Result<void> write_index_files(bool durable);
+  // The .index/.timeindex files on disk describe the current content.
+  bool index_files_current() const { return index_files_current_; }
   [[nodiscard]] Result<void> remove_index_files();
   [[nodiscard]] Result<void> remove_files();
   // Moves the .log aside as .log.corrupt for an operator to inspect.
@@ -111,6 +113,7 @@ class Segment {
   int64_t first_append_ms_ = -1;
   uint64_t last_indexed_position_ = 0;
   uint64_t last_time_indexed_position_ = 0;
+  bool index_files_current_ = false;
   std::vector<IndexEntry> offset_index_;
   std::vector<TimeIndexEntry> time_index_;
 };
