@@ -27,7 +27,7 @@ struct TopicSpec {
 class AdminClient {
  public:
   [[nodiscard]] static Result<AdminClient> connect(
-      const std::string& bootstrap, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+      const std::string& bootstrap, std::chrono::milliseconds timeout = std::chrono::seconds(15));
 
   [[nodiscard]] Result<void> create_topic(const TopicSpec& spec);
   [[nodiscard]] Result<void> delete_topic(const std::string& topic);

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -126,7 +127,9 @@ RawConnection::ReadResult RawConnection::read_until(std::size_t want,
     const int ready = ::poll(&pfd, 1, static_cast<int>(left.count()));
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) return result;
-    const ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
+    // Never read past `want`: the rest belongs to the caller's next read.
+    const std::size_t room = std::min(buffer.size(), want - result.bytes.size());
+    const ssize_t n = ::recv(fd_, buffer.data(), room, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       result.end = ReadEnd::kClosed;
