@@ -3,11 +3,6 @@
 // completions and drive members through join and sync. Single-threaded, test-only.
 #pragma once
 
-#include "broker/group/clock.h"
-#include "broker/group/group_coordinator.h"
-#include "broker/group/offset_store.h"
-#include "broker/group/scratch_dir.h"
-
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -15,6 +10,11 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "broker/group/clock.h"
+#include "broker/group/group_coordinator.h"
+#include "broker/group/offset_store.h"
+#include "broker/group/scratch_dir.h"
 
 namespace velocity::group {
 

@@ -1,8 +1,8 @@
 #include "broker/group/group.h"
 
-#include "common/big_endian.h"
-
 #include <algorithm>
+
+#include "common/big_endian.h"
 
 namespace velocity::group {
 
@@ -16,7 +16,8 @@ const Bytes* Member::metadata_for(const std::string& protocol) const {
 bool Member::offers_same_protocols(const std::vector<ProtocolOffer>& other) const {
   if (other.size() != protocols.size()) return false;
   for (size_t i = 0; i < other.size(); ++i) {
-    if (other[i].name != protocols[i].name || other[i].metadata != protocols[i].metadata) return false;
+    if (other[i].name != protocols[i].name || other[i].metadata != protocols[i].metadata)
+      return false;
   }
   return true;
 }
@@ -120,7 +121,8 @@ std::optional<std::vector<std::string>> decode_subscription_topics(const Bytes& 
     int16_t len = load_be<int16_t>(metadata.data() + pos);
     pos += 2;
     if (len < 0 || !have(static_cast<size_t>(len))) return std::nullopt;
-    topics.emplace_back(reinterpret_cast<const char*>(metadata.data() + pos), static_cast<size_t>(len));
+    topics.emplace_back(reinterpret_cast<const char*>(metadata.data() + pos),
+                        static_cast<size_t>(len));
     pos += static_cast<size_t>(len);
   }
   return topics;

@@ -3,14 +3,14 @@
 // timers. Internal to GroupCoordinator; plain data plus pure queries. Not thread-safe.
 #pragma once
 
-#include "broker/group/group_types.h"
-
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
+
+#include "broker/group/group_types.h"
 
 namespace velocity::group {
 

@@ -6,11 +6,6 @@
 // loop). Borrows the clock and the store, which must outlive it. Semantics: docs/groups.md.
 #pragma once
 
-#include "broker/group/clock.h"
-#include "broker/group/group.h"
-#include "broker/group/group_types.h"
-#include "broker/group/offset_store.h"
-
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -18,6 +13,11 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include "broker/group/clock.h"
+#include "broker/group/group.h"
+#include "broker/group/group_types.h"
+#include "broker/group/offset_store.h"
 
 namespace velocity::group {
 

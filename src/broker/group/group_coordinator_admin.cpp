@@ -8,7 +8,9 @@ void GroupCoordinator::commit_offsets(OffsetCommitRequest request, OffsetCommitC
   OffsetCommitResult result;
   auto finish = [&](std::optional<GroupError> all) {
     if (all) result.partition_errors.assign(request.partitions.size(), *all);
-    defer([done = std::move(done), result = std::move(result)]() mutable { done(std::move(result)); });
+    defer([done = std::move(done), result = std::move(result)]() mutable {
+      done(std::move(result));
+    });
     flush();
   };
   if (request.group_id.empty()) return finish(GroupError::kInvalidGroupId);
@@ -40,13 +42,14 @@ void GroupCoordinator::commit_offsets(OffsetCommitRequest request, OffsetCommitC
       result.partition_errors[i] = GroupError::kOffsetMetadataTooLarge;
       continue;
     }
-    writes.push_back({{p.topic, p.partition},
-                      {p.offset, p.leader_epoch, std::move(p.metadata), now}});
+    writes.push_back(
+        {{p.topic, p.partition}, {p.offset, p.leader_epoch, std::move(p.metadata), now}});
     written_index.push_back(i);
   }
   if (auto committed = store_.commit_offsets(request.group_id, writes); !committed) {
     // The client retries after looking the coordinator up again; nothing was acknowledged.
-    for (size_t i : written_index) result.partition_errors[i] = GroupError::kCoordinatorNotAvailable;
+    for (size_t i : written_index)
+      result.partition_errors[i] = GroupError::kCoordinatorNotAvailable;
   }
   finish(std::nullopt);
 }
@@ -136,7 +139,7 @@ std::vector<GroupDescription> GroupCoordinator::describe_groups(
       d.error = GroupError::kInvalidGroupId;
       d.state = kafka_name(GroupState::kDead);
     } else if (group == nullptr) {
-      // DescribeGroups v0-4 answers an unknown group with state Dead and no error, as Kafka.
+      // DescribeGroups (v0-5) answers an unknown group with state Dead and no error, as Kafka.
       d.state = kafka_name(GroupState::kDead);
     } else {
       d.state = kafka_name(group->state);
@@ -151,7 +154,8 @@ std::vector<GroupDescription> GroupCoordinator::describe_groups(
         m.client_id = member.client_id;
         m.client_host = member.client_host;
         if (stable) {
-          if (const Bytes* metadata = member.metadata_for(group->protocol_name)) m.metadata = *metadata;
+          if (const Bytes* metadata = member.metadata_for(group->protocol_name))
+            m.metadata = *metadata;
           m.assignment = member.assignment;
         }
         d.members.push_back(std::move(m));
@@ -170,7 +174,8 @@ std::vector<GroupListing> GroupCoordinator::list_groups() const {
   return out;
 }
 
-std::vector<GroupDeletion> GroupCoordinator::delete_groups(const std::vector<std::string>& group_ids) {
+std::vector<GroupDeletion> GroupCoordinator::delete_groups(
+    const std::vector<std::string>& group_ids) {
   std::vector<GroupDeletion> out;
   for (const std::string& id : group_ids) {
     GroupDeletion d{id, GroupError::kNone};

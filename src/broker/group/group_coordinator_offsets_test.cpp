@@ -1,5 +1,4 @@
 #include "broker/group/coordinator_fixture.h"
-
 #include "common/big_endian.h"
 
 namespace velocity::group {
@@ -29,7 +28,8 @@ Bytes subscription(const std::vector<std::string>& topics) {
 
 TEST_F(GroupOffsetsTest, MemberCommitRoundTripsOffsetEpochAndMetadata) {
   std::string a = join_single_member_stable();
-  OffsetCommitResult r = commit(1, a, {partition("orders", 0, 42), partition("orders", 1, 7, std::nullopt)});
+  OffsetCommitResult r =
+      commit(1, a, {partition("orders", 0, 42), partition("orders", 1, 7, std::nullopt)});
   EXPECT_EQ(r.partition_errors, (std::vector<GroupError>{GroupError::kNone, GroupError::kNone}));
 
   OffsetFetchResult fetched = coordinator().fetch_offsets(
@@ -83,11 +83,15 @@ TEST_F(GroupOffsetsTest, CommitChecksMembershipGenerationAndRebalance) {
 }
 
 TEST_F(GroupOffsetsTest, OversizedMetadataIsRejectedPerPartition) {
-  OffsetCommitResult r = commit(-1, "", {partition("orders", 0, 1, std::string(4097, 'x')),
-                                         partition("orders", 1, 1)});
+  OffsetCommitResult r = commit(
+      -1, "", {partition("orders", 0, 1, std::string(4097, 'x')), partition("orders", 1, 1)});
   EXPECT_EQ(r.partition_errors[0], GroupError::kOffsetMetadataTooLarge);
   EXPECT_EQ(r.partition_errors[1], GroupError::kNone);
-  EXPECT_EQ(coordinator().fetch_offsets(kGroup, std::vector<TopicPartition>{{"orders", 0}}).offsets[0].offset, -1);
+  EXPECT_EQ(coordinator()
+                .fetch_offsets(kGroup, std::vector<TopicPartition>{{"orders", 0}})
+                .offsets[0]
+                .offset,
+            -1);
 }
 
 TEST_F(GroupOffsetsTest, OffsetsAndGenerationSurviveCoordinatorRestart) {
@@ -116,7 +120,11 @@ TEST_F(GroupOffsetsTest, DeleteGroupsOnlyDeletesEmptyGroups) {
   EXPECT_EQ(coordinator().state_of(kGroup), std::nullopt);
   reopen();
   EXPECT_EQ(coordinator().state_of(kGroup), std::nullopt) << "the deletion is durable";
-  EXPECT_EQ(coordinator().fetch_offsets(kGroup, std::vector<TopicPartition>{{"orders", 0}}).offsets[0].offset, -1);
+  EXPECT_EQ(coordinator()
+                .fetch_offsets(kGroup, std::vector<TopicPartition>{{"orders", 0}})
+                .offsets[0]
+                .offset,
+            -1);
 }
 
 TEST_F(GroupOffsetsTest, OffsetDeleteRefusesTopicsMembersSubscribeTo) {
@@ -132,7 +140,8 @@ TEST_F(GroupOffsetsTest, OffsetDeleteRefusesTopicsMembersSubscribeTo) {
   auto left = coordinator().fetch_offsets(kGroup, std::nullopt).offsets;
   ASSERT_EQ(left.size(), 1u);
   EXPECT_EQ(left[0].topic, "orders");
-  EXPECT_EQ(coordinator().delete_offsets("unknown", {{"orders", 0}}).error, GroupError::kGroupIdNotFound);
+  EXPECT_EQ(coordinator().delete_offsets("unknown", {{"orders", 0}}).error,
+            GroupError::kGroupIdNotFound);
 }
 
 TEST_F(GroupOffsetsTest, DescribeShowsMembersAndAssignmentsOnceStable) {

@@ -244,7 +244,8 @@ TEST_F(GroupCoordinatorTest, ProtocolWithMostVotesAmongCommonOnesIsChosen) {
   ASSERT_TRUE(a->answered());
   EXPECT_EQ(a->result->protocol_name, "roundrobin");
   EXPECT_EQ(c->result->protocol_name, "roundrobin");
-  EXPECT_EQ(a->result->generation_id, 1) << "members arriving during the delay share one generation";
+  EXPECT_EQ(a->result->generation_id, 1)
+      << "members arriving during the delay share one generation";
 }
 
 TEST_F(GroupCoordinatorTest, SyncChecksGenerationAndRebalanceState) {

@@ -18,20 +18,20 @@ using Bytes = std::vector<std::byte>;
 // One value per distinct answer a group API can give; the broker maps each to a Kafka code
 // (named in the comment) in one place.
 enum class GroupError {
-  kNone,                        // 0 NONE
-  kUnknownMemberId,             // 25 UNKNOWN_MEMBER_ID
-  kIllegalGeneration,           // 22 ILLEGAL_GENERATION
-  kRebalanceInProgress,         // 27 REBALANCE_IN_PROGRESS
-  kInconsistentGroupProtocol,   // 23 INCONSISTENT_GROUP_PROTOCOL
-  kInvalidSessionTimeout,       // 26 INVALID_SESSION_TIMEOUT
-  kMemberIdRequired,            // 79 MEMBER_ID_REQUIRED
-  kInvalidGroupId,              // 24 INVALID_GROUP_ID
-  kGroupIdNotFound,             // 69 GROUP_ID_NOT_FOUND
-  kNonEmptyGroup,               // 68 NON_EMPTY_GROUP
-  kGroupSubscribedToTopic,      // 86 GROUP_SUBSCRIBED_TO_TOPIC
-  kOffsetMetadataTooLarge,      // 12 OFFSET_METADATA_TOO_LARGE
-  kCoordinatorLoadInProgress,   // 14 COORDINATOR_LOAD_IN_PROGRESS (broker still loading)
-  kCoordinatorNotAvailable,     // 15 COORDINATOR_NOT_AVAILABLE (offsets store failed)
+  kNone,                       // 0 NONE
+  kUnknownMemberId,            // 25 UNKNOWN_MEMBER_ID
+  kIllegalGeneration,          // 22 ILLEGAL_GENERATION
+  kRebalanceInProgress,        // 27 REBALANCE_IN_PROGRESS
+  kInconsistentGroupProtocol,  // 23 INCONSISTENT_GROUP_PROTOCOL
+  kInvalidSessionTimeout,      // 26 INVALID_SESSION_TIMEOUT
+  kMemberIdRequired,           // 79 MEMBER_ID_REQUIRED
+  kInvalidGroupId,             // 24 INVALID_GROUP_ID
+  kGroupIdNotFound,            // 69 GROUP_ID_NOT_FOUND
+  kNonEmptyGroup,              // 68 NON_EMPTY_GROUP
+  kGroupSubscribedToTopic,     // 86 GROUP_SUBSCRIBED_TO_TOPIC
+  kOffsetMetadataTooLarge,     // 12 OFFSET_METADATA_TOO_LARGE
+  kCoordinatorLoadInProgress,  // 14 COORDINATOR_LOAD_IN_PROGRESS (broker still loading)
+  kCoordinatorNotAvailable,    // 15 COORDINATOR_NOT_AVAILABLE (offsets store failed)
 };
 
 std::string_view to_string(GroupError error);
@@ -61,10 +61,10 @@ struct JoinRequest {
   std::string client_id;                         // from the request header
   std::string client_host;                       // peer address, shown by DescribeGroups
   int32_t session_timeout_ms = 0;
-  int32_t rebalance_timeout_ms = 0;              // JoinGroup v0 has none: pass the session timeout
-  std::string protocol_type;                     // "consumer"
-  std::vector<ProtocolOffer> protocols;          // in order of preference
-  bool require_known_member_id = false;          // JoinGroup v4+: answer kMemberIdRequired first
+  int32_t rebalance_timeout_ms = 0;      // JoinGroup v0 has none: pass the session timeout
+  std::string protocol_type;             // "consumer"
+  std::vector<ProtocolOffer> protocols;  // in order of preference
+  bool require_known_member_id = false;  // JoinGroup v4+: answer kMemberIdRequired first
 };
 
 struct JoinMember {
@@ -115,7 +115,7 @@ using SyncCompletion = std::function<void(SyncResult)>;
 // ---- LeaveGroup ------------------------------------------------------------------------
 
 struct LeaveResult {
-  GroupError error = GroupError::kNone;  // group-level (v3+ top-level ErrorCode)
+  GroupError error = GroupError::kNone;                     // group-level (v3+ top-level ErrorCode)
   std::vector<std::pair<std::string, GroupError>> members;  // per member, request order
 };
 

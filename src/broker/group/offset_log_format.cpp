@@ -3,7 +3,6 @@
 #include "common/big_endian.h"
 #include "common/crc32c.h"
 
-
 namespace velocity::group {
 namespace {
 
@@ -148,8 +147,9 @@ Result<OffsetLogScan> scan_offset_log(std::string_view data) {
     }
     auto record = decode_payload(payload);
     if (!record) {
-      return fail(ErrorCode::kCorrupt, "offsets log: undecodable record (unknown version or type) at byte " +
-                                           std::to_string(pos));
+      return fail(ErrorCode::kCorrupt,
+                  "offsets log: undecodable record (unknown version or type) at byte " +
+                      std::to_string(pos));
     }
     scan.records.push_back(std::move(*record));
     pos += kOffsetLogFrameHeader + len;

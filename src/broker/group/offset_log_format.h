@@ -3,13 +3,13 @@
 // scan are pure functions over bytes; the scan never trusts a length it has not checked.
 #pragma once
 
-#include "common/result.h"
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "common/result.h"
 
 namespace velocity::group {
 
@@ -42,10 +42,10 @@ struct GroupMetadata {
 struct OffsetRecord {
   OffsetRecordType type = OffsetRecordType::kOffsetCommit;
   std::string group;
-  std::string topic;        // offset records only
-  int32_t partition = 0;    // offset records only
-  CommittedOffset offset;   // kOffsetCommit only
-  GroupMetadata metadata;   // kGroupMetadata only
+  std::string topic;       // offset records only
+  int32_t partition = 0;   // offset records only
+  CommittedOffset offset;  // kOffsetCommit only
+  GroupMetadata metadata;  // kGroupMetadata only
 };
 
 // Appends one frame holding `record` to `out`. Strings longer than 32767 bytes are a caller bug.

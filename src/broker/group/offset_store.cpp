@@ -1,8 +1,8 @@
 #include "broker/group/offset_store.h"
 
-#include "common/log.h"
-
 #include <system_error>
+
+#include "common/log.h"
 
 namespace velocity::group {
 
@@ -105,8 +105,11 @@ Result<void> OffsetStore::compact() {
       encode_offset_record(r, snapshot);
     }
     for (const auto& [tp, value] : entry.offsets) {
-      OffsetRecord r{.type = OffsetRecordType::kOffsetCommit, .group = name, .topic = tp.topic,
-                     .partition = tp.partition, .offset = value};
+      OffsetRecord r{.type = OffsetRecordType::kOffsetCommit,
+                     .group = name,
+                     .topic = tp.topic,
+                     .partition = tp.partition,
+                     .offset = value};
       encode_offset_record(r, snapshot);
     }
   }
@@ -128,8 +131,10 @@ Result<void> OffsetStore::commit_offsets(const std::string& group,
   std::vector<OffsetRecord> records;
   records.reserve(writes.size());
   for (const OffsetWrite& w : writes) {
-    records.push_back({.type = OffsetRecordType::kOffsetCommit, .group = group,
-                       .topic = w.partition.topic, .partition = w.partition.partition,
+    records.push_back({.type = OffsetRecordType::kOffsetCommit,
+                       .group = group,
+                       .topic = w.partition.topic,
+                       .partition = w.partition.partition,
                        .offset = w.value});
   }
   return persist(records);
@@ -140,8 +145,10 @@ Result<void> OffsetStore::delete_offsets(const std::string& group,
   std::vector<OffsetRecord> records;
   for (const TopicPartition& tp : partitions) {
     if (!offset(group, tp)) continue;
-    records.push_back({.type = OffsetRecordType::kOffsetTombstone, .group = group,
-                       .topic = tp.topic, .partition = tp.partition});
+    records.push_back({.type = OffsetRecordType::kOffsetTombstone,
+                       .group = group,
+                       .topic = tp.topic,
+                       .partition = tp.partition});
   }
   return persist(records);
 }

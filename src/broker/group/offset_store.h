@@ -6,11 +6,6 @@
 // mutation fails with kFenced. Not thread-safe: owned and used by one thread.
 #pragma once
 
-#include "broker/group/group_types.h"
-#include "broker/group/offset_log_format.h"
-#include "broker/group/posix_file.h"
-#include "common/result.h"
-
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -19,6 +14,11 @@
 #include <span>
 #include <string>
 #include <vector>
+
+#include "broker/group/group_types.h"
+#include "broker/group/offset_log_format.h"
+#include "broker/group/posix_file.h"
+#include "common/result.h"
 
 namespace velocity::group {
 

@@ -1,7 +1,5 @@
 #include "broker/group/offset_store.h"
 
-#include "broker/group/scratch_dir.h"
-
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -9,6 +7,8 @@
 
 #include <fstream>
 #include <string>
+
+#include "broker/group/scratch_dir.h"
 
 namespace velocity::group {
 namespace {
@@ -23,7 +23,9 @@ CommittedOffset at(int64_t offset, std::optional<std::string> metadata = "m") {
   return {offset, 3, std::move(metadata), 1'700'000'000'000 + offset};
 }
 
-std::filesystem::path log_path(const ScratchDir& dir) { return dir.path() / OffsetStore::kLogFileName; }
+std::filesystem::path log_path(const ScratchDir& dir) {
+  return dir.path() / OffsetStore::kLogFileName;
+}
 
 void append_raw(const std::filesystem::path& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::app);
@@ -34,13 +36,15 @@ TEST(OffsetStore, CommitsSurviveReopen) {
   ScratchDir dir;
   {
     auto store = open_store(dir);
-    std::vector<OffsetWrite> writes = {{{"orders", 0}, at(10)}, {{"orders", 1}, at(20, std::nullopt)}};
+    std::vector<OffsetWrite> writes = {{{"orders", 0}, at(10)},
+                                       {{"orders", 1}, at(20, std::nullopt)}};
     ASSERT_TRUE(store->commit_offsets("billing", writes));
     ASSERT_TRUE(store->save_group_metadata("billing", {7, "consumer"}));
   }
   auto store = open_store(dir);
   EXPECT_EQ(store->offset("billing", {"orders", 0}), at(10));
-  EXPECT_EQ(store->offset("billing", {"orders", 1}), at(20, std::nullopt)) << "null metadata stays null";
+  EXPECT_EQ(store->offset("billing", {"orders", 1}), at(20, std::nullopt))
+      << "null metadata stays null";
   EXPECT_EQ(store->group_metadata("billing"), (GroupMetadata{7, "consumer"}));
   EXPECT_EQ(store->recovery().records_replayed, 3u);
   EXPECT_EQ(store->recovery().torn_bytes_dropped, 0u);
@@ -57,8 +61,11 @@ TEST(OffsetStore, TornTailIsIgnoredAndTruncated) {
   }
   // Cut a complete frame at every byte: each prefix must recover exactly the first commit.
   std::string frame;
-  encode_offset_record({.type = OffsetRecordType::kOffsetCommit, .group = "billing",
-                        .topic = "orders", .partition = 0, .offset = at(99)},
+  encode_offset_record({.type = OffsetRecordType::kOffsetCommit,
+                        .group = "billing",
+                        .topic = "orders",
+                        .partition = 0,
+                        .offset = at(99)},
                        frame);
   for (size_t cut = 1; cut < frame.size(); ++cut) {
     std::filesystem::resize_file(log_path(dir), good_size);
@@ -88,8 +95,10 @@ TEST(OffsetStore, ChecksumFailureInLastFrameIsTreatedAsTornTail) {
   ScratchDir dir;
   {
     auto store = open_store(dir);
-    ASSERT_TRUE(store->commit_offsets("billing", std::vector<OffsetWrite>{{{"orders", 0}, at(10)}}));
-    ASSERT_TRUE(store->commit_offsets("billing", std::vector<OffsetWrite>{{{"orders", 0}, at(11)}}));
+    ASSERT_TRUE(
+        store->commit_offsets("billing", std::vector<OffsetWrite>{{{"orders", 0}, at(10)}}));
+    ASSERT_TRUE(
+        store->commit_offsets("billing", std::vector<OffsetWrite>{{{"orders", 0}, at(11)}}));
   }
   std::string content = *read_whole_file(log_path(dir));
   content[content.size() - 3] ^= 0x01;
@@ -149,7 +158,8 @@ TEST(OffsetStore, CompactionKeepsOnlyLatest) {
     ASSERT_TRUE(store->compact());
     EXPECT_LT(store->log_bytes() * 50, before);
     // Appends after compaction go to the new file.
-    ASSERT_TRUE(store->commit_offsets("billing", std::vector<OffsetWrite>{{{"orders", 2}, at(500)}}));
+    ASSERT_TRUE(
+        store->commit_offsets("billing", std::vector<OffsetWrite>{{{"orders", 2}, at(500)}}));
   }
   auto store = open_store(dir);
   EXPECT_EQ(store->recovery().records_replayed, 3u);

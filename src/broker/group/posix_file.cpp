@@ -72,7 +72,8 @@ Result<void> replace_file_atomically(const std::filesystem::path& path, std::str
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return fail(ErrorCode::kIo, describe("create", tmp, errno));
   auto written = write_all(fd, data, tmp);
-  if (written && ::fdatasync(fd) != 0) written = fail(ErrorCode::kIo, describe("fdatasync", tmp, errno));
+  if (written && ::fdatasync(fd) != 0)
+    written = fail(ErrorCode::kIo, describe("fdatasync", tmp, errno));
   ::close(fd);
   if (!written) {
     ::unlink(tmp.c_str());
@@ -83,7 +84,8 @@ Result<void> replace_file_atomically(const std::filesystem::path& path, std::str
     ::unlink(tmp.c_str());
     return fail(ErrorCode::kIo, describe("rename over", path, err));
   }
-  return sync_directory(path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path());
+  return sync_directory(path.parent_path().empty() ? std::filesystem::path(".")
+                                                   : path.parent_path());
 }
 
 Result<AppendFile> AppendFile::open(const std::filesystem::path& path, uint64_t keep_bytes) {

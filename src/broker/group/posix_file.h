@@ -3,12 +3,12 @@
 // as a Result naming the file. Functions are thread-safe; an AppendFile is owned by one thread.
 #pragma once
 
-#include "common/result.h"
-
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
+
+#include "common/result.h"
 
 namespace velocity::group {
 

@@ -1,11 +1,11 @@
 #include "broker/group/producer_id_allocator.h"
 
+#include <system_error>
+
 #include "broker/group/posix_file.h"
 #include "common/big_endian.h"
 #include "common/crc32c.h"
 #include "common/log.h"
-
-#include <system_error>
 
 namespace velocity::group {
 namespace {
@@ -50,7 +50,8 @@ Result<std::unique_ptr<ProducerIdAllocator>> ProducerIdAllocator::open(
 Result<int64_t> ProducerIdAllocator::allocate() {
   if (next_ >= reserved_until_) {
     int64_t until = next_ + block_size_;
-    if (auto saved = replace_file_atomically(file_, encode(until)); !saved) return std::unexpected(saved.error());
+    if (auto saved = replace_file_atomically(file_, encode(until)); !saved)
+      return std::unexpected(saved.error());
     reserved_until_ = until;
   }
   return next_++;

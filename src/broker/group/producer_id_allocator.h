@@ -4,13 +4,13 @@
 // handed out, so a crash only skips ids. Not thread-safe: owned by one thread.
 #pragma once
 
-#include "common/result.h"
-
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
+
+#include "common/result.h"
 
 namespace velocity::group {
 

@@ -1,11 +1,11 @@
 #include "broker/group/producer_id_allocator.h"
 
-#include "broker/group/posix_file.h"
-#include "broker/group/scratch_dir.h"
-
 #include <gtest/gtest.h>
 
 #include <set>
+
+#include "broker/group/posix_file.h"
+#include "broker/group/scratch_dir.h"
 
 namespace velocity::group {
 namespace {

@@ -61,7 +61,8 @@ void PartitionProducerState::record(const BatchHeader& batch, int64_t activity_m
     entry.batches.clear();
     entry.epoch = batch.producer_epoch;
   }
-  entry.batches.push_back({batch.base_sequence, last_sequence_of(batch.base_sequence, batch.record_count),
+  entry.batches.push_back({batch.base_sequence,
+                           last_sequence_of(batch.base_sequence, batch.record_count),
                            batch.base_offset, batch.last_offset});
   while (entry.batches.size() > kDedupWindow) entry.batches.pop_front();
   entry.last_activity_ms = std::max(entry.last_activity_ms, activity_ms);

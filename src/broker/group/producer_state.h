@@ -6,11 +6,11 @@
 // partition, used from one thread. Semantics: docs/groups.md, "Idempotent producers".
 #pragma once
 
-#include "broker/group/clock.h"
-
 #include <cstdint>
 #include <deque>
 #include <map>
+
+#include "broker/group/clock.h"
 
 namespace velocity::group {
 

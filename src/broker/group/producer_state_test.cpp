@@ -16,8 +16,8 @@ class ProducerStateTest : public ::testing::Test {
   SequenceCheck produce(int16_t epoch, int32_t base_sequence, int32_t count, int64_t pid = kPid) {
     SequenceCheck c = state_.check(pid, epoch, base_sequence, count);
     if (c.verdict == SequenceVerdict::kAppend) {
-      state_.record_append({pid, epoch, base_sequence, count, log_end_, log_end_ + count - 1,
-                            clock_.now_ms()});
+      state_.record_append(
+          {pid, epoch, base_sequence, count, log_end_, log_end_ + count - 1, clock_.now_ms()});
       log_end_ += count;
     }
     return c;

@@ -12,7 +12,8 @@ namespace velocity::group {
 class ScratchDir {
  public:
   ScratchDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "velocity-group-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "velocity-group-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) std::abort();
     path_ = pattern;
   }
