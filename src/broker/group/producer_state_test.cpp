@@ -10,7 +10,7 @@ namespace {
 constexpr int64_t kPid = 1001;
 constexpr int32_t kMaxSeq = std::numeric_limits<int32_t>::max();
 
-class ProducerStateTest : public ::testing::Test {
+class ProducerState : public ::testing::Test {
  protected:
   // Checks a batch of `count` records and, if it may be appended, appends it at the log end.
   SequenceCheck produce(int16_t epoch, int32_t base_sequence, int32_t count, int64_t pid = kPid) {
@@ -28,13 +28,13 @@ class ProducerStateTest : public ::testing::Test {
   int64_t log_end_ = 0;
 };
 
-TEST_F(ProducerStateTest, InOrderBatchesAreAppended) {
+TEST_F(ProducerState, InOrderBatchesAreAppended) {
   EXPECT_EQ(produce(0, 0, 3).verdict, SequenceVerdict::kAppend);
   EXPECT_EQ(produce(0, 3, 2).verdict, SequenceVerdict::kAppend);
   EXPECT_EQ(log_end_, 5);
 }
 
-TEST_F(ProducerStateTest, DuplicateBatchReturnsOriginalOffset) {
+TEST_F(ProducerState, DuplicateBatchReturnsOriginalOffset) {
   produce(0, 0, 3);
   produce(0, 3, 2);
   produce(0, 5, 4);
@@ -45,25 +45,25 @@ TEST_F(ProducerStateTest, DuplicateBatchReturnsOriginalOffset) {
   EXPECT_EQ(log_end_, 9) << "a duplicate is not appended";
 }
 
-TEST_F(ProducerStateTest, OnlyTheLastFiveBatchesAreRemembered) {
+TEST_F(ProducerState, OnlyTheLastFiveBatchesAreRemembered) {
   for (int32_t seq = 0; seq < 6; ++seq) produce(0, seq, 1);
   EXPECT_EQ(produce(0, 1, 1).verdict, SequenceVerdict::kDuplicate);
   EXPECT_EQ(produce(0, 0, 1).verdict, SequenceVerdict::kOutOfOrderSequence)
       << "batch 0 fell out of the window";
 }
 
-TEST_F(ProducerStateTest, GapIsOutOfOrder) {
+TEST_F(ProducerState, GapIsOutOfOrder) {
   produce(0, 0, 3);
   EXPECT_EQ(produce(0, 4, 1).verdict, SequenceVerdict::kOutOfOrderSequence);
   EXPECT_EQ(produce(0, 3, 1).verdict, SequenceVerdict::kAppend) << "the gap left no trace";
 }
 
-TEST_F(ProducerStateTest, StaleEpochIsFenced) {
+TEST_F(ProducerState, StaleEpochIsFenced) {
   produce(1, 0, 1);
   EXPECT_EQ(produce(0, 1, 1).verdict, SequenceVerdict::kInvalidProducerEpoch);
 }
 
-TEST_F(ProducerStateTest, NewerEpochRestartsSequenceAtZero) {
+TEST_F(ProducerState, NewerEpochRestartsSequenceAtZero) {
   produce(0, 0, 10);
   EXPECT_EQ(produce(1, 5, 1).verdict, SequenceVerdict::kOutOfOrderSequence);
   EXPECT_EQ(produce(1, 0, 2).verdict, SequenceVerdict::kAppend);
@@ -72,12 +72,12 @@ TEST_F(ProducerStateTest, NewerEpochRestartsSequenceAtZero) {
   EXPECT_EQ(produce(0, 10, 1).verdict, SequenceVerdict::kInvalidProducerEpoch);
 }
 
-TEST_F(ProducerStateTest, UnknownProducerWithNonZeroSequenceIsAccepted) {
+TEST_F(ProducerState, UnknownProducerWithNonZeroSequenceIsAccepted) {
   EXPECT_EQ(produce(0, 42, 1).verdict, SequenceVerdict::kAppend);
   EXPECT_EQ(produce(0, 43, 1).verdict, SequenceVerdict::kAppend);
 }
 
-TEST_F(ProducerStateTest, SequencesWrapAtInt32Max) {
+TEST_F(ProducerState, SequencesWrapAtInt32Max) {
   EXPECT_EQ(increment_sequence(kMaxSeq, 1), 0);
   EXPECT_EQ(increment_sequence(kMaxSeq - 1, 3), 1);
   produce(0, kMaxSeq - 1, 2);  // kMaxSeq - 1 and kMaxSeq
@@ -87,13 +87,13 @@ TEST_F(ProducerStateTest, SequencesWrapAtInt32Max) {
   EXPECT_EQ(produce(0, 2, 1, kPid + 1).verdict, SequenceVerdict::kAppend);
 }
 
-TEST_F(ProducerStateTest, BatchesWithoutProducerIdAreAlwaysAppended) {
+TEST_F(ProducerState, BatchesWithoutProducerIdAreAlwaysAppended) {
   EXPECT_EQ(produce(-1, -1, 1, -1).verdict, SequenceVerdict::kAppend);
   EXPECT_EQ(produce(-1, -1, 1, -1).verdict, SequenceVerdict::kAppend);
   EXPECT_EQ(state_.size(), 0u);
 }
 
-TEST_F(ProducerStateTest, StateRebuiltFromBatchHeaders) {
+TEST_F(ProducerState, StateRebuiltFromBatchHeaders) {
   // The log tail as a restarted broker scans it: two producers, seven batches.
   std::vector<BatchHeader> tail;
   int64_t offset = 100;
@@ -113,7 +113,7 @@ TEST_F(ProducerStateTest, StateRebuiltFromBatchHeaders) {
   EXPECT_EQ(rebuilt.check(kPid + 1, 0, 7, 1).verdict, SequenceVerdict::kOutOfOrderSequence);
 }
 
-TEST_F(ProducerStateTest, IdleProducerExpires) {
+TEST_F(ProducerState, IdleProducerExpires) {
   ProducerStateOptions options{.producer_id_expiration_ms = 60'000};
   PartitionProducerState state(clock_, options);
   state.record_append({kPid, 0, 0, 1, 0, 0, clock_.now_ms()});
