@@ -214,7 +214,8 @@ void row(const char* name, double log_mib, double raw_mib) {
 }
 
 int run(const Options& o) {
-  std::printf("medians of %d runs; MiB/s; ratio = log / raw (same file system, same run)\n", o.reps);
+  std::printf("medians of %d runs; MiB/s; ratio = log / raw (same file system, same run)\n",
+              o.reps);
   std::printf("%-34s %10s %10s %8s\n", "workload", "log", "raw", "ratio");
   const uint64_t total = o.mib << 20;
   // Warm-up: touch the allocator, page cache and disk before measuring.
@@ -222,8 +223,9 @@ int run(const Options& o) {
   for (size_t batch : {16 * 1024, 256 * 1024}) {
     char name[64];
     std::snprintf(name, sizeof name, "append %zu KiB batches, no sync", batch / 1024);
-    auto [log_mib, raw_mib] = paired(o, [&] { return log_write(o, batch, total, false, 1); },
-                                     [&] { return raw_write(o, batch, total, false, 1); });
+    auto [log_mib, raw_mib] = paired(
+        o, [&] { return log_write(o, batch, total, false, 1); },
+        [&] { return raw_write(o, batch, total, false, 1); });
     row(name, log_mib, raw_mib);
   }
   for (size_t batch : {16 * 1024, 256 * 1024}) {
@@ -233,9 +235,10 @@ int run(const Options& o) {
     const double raw = median_of(o, [&] { return raw_write(o, batch, durable_total, true, 1); });
     for (int threads : {1, 4, 16}) {
       char name[64];
-      std::snprintf(name, sizeof name, "append %zu KiB, sync, %d appender%s", batch / 1024,
-                    threads, threads == 1 ? "" : "s");
-      row(name, median_of(o, [&] { return log_write(o, batch, durable_total, true, threads); }), raw);
+      std::snprintf(name, sizeof name, "append %zu KiB, sync, %d appender%s", batch / 1024, threads,
+                    threads == 1 ? "" : "s");
+      row(name, median_of(o, [&] { return log_write(o, batch, durable_total, true, threads); }),
+          raw);
     }
   }
   std::vector<double> log_reads, raw_reads;
@@ -256,9 +259,12 @@ int main(int argc, char** argv) {
   velocity::storage::Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
-    if (flag == "--dir") o.dir = argv[i + 1];
-    else if (flag == "--reps") o.reps = std::max(1, std::atoi(argv[i + 1]));
-    else if (flag == "--mib") o.mib = std::max(1, std::atoi(argv[i + 1]));
+    if (flag == "--dir")
+      o.dir = argv[i + 1];
+    else if (flag == "--reps")
+      o.reps = std::max(1, std::atoi(argv[i + 1]));
+    else if (flag == "--mib")
+      o.mib = std::max(1, std::atoi(argv[i + 1]));
     else {
       std::fprintf(stderr, "usage: %s --dir DIR [--reps N] [--mib N]\n", argv[0]);
       return 2;

@@ -33,9 +33,11 @@ void append_batch(std::vector<std::byte>& out, const BatchSpec& spec) {
   for (int32_t i = 0; i < spec.record_count; ++i) {
     const int64_t ts_delta = i * spec.timestamp_step;
     const auto value_len = static_cast<int64_t>(spec.value_size);
-    // attributes(1) + timestampDelta + offsetDelta + keyLength(-1) + valueLength + value + headers(0)
-    const int64_t body = 1 + static_cast<int64_t>(varlong_size(ts_delta) + varlong_size(i) +
-                                                  varlong_size(-1) + varlong_size(value_len)) +
+    // attributes(1) + timestampDelta + offsetDelta + keyLength(-1) + valueLength + value +
+    // headers(0)
+    const int64_t body = 1 +
+                         static_cast<int64_t>(varlong_size(ts_delta) + varlong_size(i) +
+                                              varlong_size(-1) + varlong_size(value_len)) +
                          value_len + static_cast<int64_t>(varlong_size(0));
     put_varlong(out, body);
     out.push_back(std::byte{0});

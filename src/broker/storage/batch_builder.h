@@ -16,7 +16,7 @@ struct BatchSpec {
   int64_t producer_id = -1;
   int16_t producer_epoch = -1;
   int32_t base_sequence = -1;
-  uint8_t fill_seed = 0;       // value bytes are (seed + record + byte index) mod 256
+  uint8_t fill_seed = 0;  // value bytes are (seed + record + byte index) mod 256
 };
 
 // Appends one batch (base offset 0, valid CRC) to `out`; reuses its capacity.

@@ -43,9 +43,12 @@ void check_basic_contract(Env& env, const std::string& dir) {
 }
 
 TEST(PosixEnv, HonoursTheEnvContract) {
-  auto dir = std::filesystem::temp_directory_path() / ("velocity-env-" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("velocity-env-" + std::to_string(::getpid()));
   check_basic_contract(posix_env(), dir.string());
-  EXPECT_GE(posix_env().open_file(dir.string() + "/x", OpenMode::kCreateOrOpen).value()->native_handle(), 0);
+  EXPECT_GE(
+      posix_env().open_file(dir.string() + "/x", OpenMode::kCreateOrOpen).value()->native_handle(),
+      0);
   std::filesystem::remove_all(dir);
 }
 

@@ -38,7 +38,8 @@ class FakeFile final : public File {
 
   Result<void> sync() override {
     std::lock_guard lock(state_->mu);
-    if (state_->fail_syncs) return fail(ErrorCode::kIo, fmt::format("fdatasync {}: injected failure", path_));
+    if (state_->fail_syncs)
+      return fail(ErrorCode::kIo, fmt::format("fdatasync {}: injected failure", path_));
     node_->synced = node_->content;
     ++state_->file_syncs;
     return {};
@@ -75,7 +76,8 @@ Result<std::shared_ptr<File>> FakeEnv::open_file(const std::string& path, OpenMo
   std::lock_guard lock(state_->mu);
   auto it = state_->files.find(path);
   if (it == state_->files.end()) {
-    if (mode == OpenMode::kExisting) return fail(ErrorCode::kNotFound, fmt::format("open {}", path));
+    if (mode == OpenMode::kExisting)
+      return fail(ErrorCode::kNotFound, fmt::format("open {}", path));
     if (!state_->dirs.contains(parent_of(path))) {
       return fail(ErrorCode::kNotFound, fmt::format("open {}: no such directory", path));
     }
@@ -98,7 +100,8 @@ Result<void> FakeEnv::rename(const std::string& from, const std::string& to) {
 
 Result<void> FakeEnv::remove(const std::string& path) {
   std::lock_guard lock(state_->mu);
-  if (state_->files.erase(path) == 0) return fail(ErrorCode::kNotFound, fmt::format("remove {}", path));
+  if (state_->files.erase(path) == 0)
+    return fail(ErrorCode::kNotFound, fmt::format("remove {}", path));
   return {};
 }
 
@@ -131,7 +134,8 @@ Result<void> FakeEnv::create_dirs(const std::string& dir) {
 
 Result<void> FakeEnv::sync_dir(const std::string& dir) {
   std::lock_guard lock(state_->mu);
-  if (state_->fail_syncs) return fail(ErrorCode::kIo, fmt::format("fsync {}: injected failure", dir));
+  if (state_->fail_syncs)
+    return fail(ErrorCode::kIo, fmt::format("fsync {}: injected failure", dir));
   return {};
 }
 

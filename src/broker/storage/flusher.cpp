@@ -49,14 +49,16 @@ void Flusher::run() {
     for (size_t i = 0; i < round.size();) {
       size_t j = i;
       int64_t highest = round[i].offset;
-      while (j < round.size() && round[j].log == round[i].log) highest = std::max(highest, round[j++].offset);
+      while (j < round.size() && round[j].log == round[i].log)
+        highest = std::max(highest, round[j++].offset);
       auto& log = *round[i].log;
       Result<void> synced;
       if (log.durable_offset() <= highest) synced = log.sync();
       for (; i < j; ++i) {
         if (synced && log.durable_offset() <= round[i].offset) {
-          round[i].done(fail(ErrorCode::kInvalidArgument,
-                             fmt::format("{}: offset {} was never appended", log.dir(), round[i].offset)));
+          round[i].done(
+              fail(ErrorCode::kInvalidArgument,
+                   fmt::format("{}: offset {} was never appended", log.dir(), round[i].offset)));
         } else {
           round[i].done(synced);
         }

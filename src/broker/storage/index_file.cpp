@@ -22,7 +22,8 @@ std::vector<std::byte> encode_offset_index(const OffsetIndexFile& index) {
   store_be<int64_t>(h + 16, index.next_offset);
   store_be<int64_t>(h + 24, index.max_timestamp);
   store_be<uint32_t>(h + 32, static_cast<uint32_t>(index.entries.size()));
-  store_be<uint32_t>(h + 36, crc32c(std::span<const std::byte>(out).subspan(kOffsetIndexHeaderSize)));
+  store_be<uint32_t>(h + 36,
+                     crc32c(std::span<const std::byte>(out).subspan(kOffsetIndexHeaderSize)));
   return out;
 }
 
@@ -48,14 +49,17 @@ namespace {
 // Shared header checks: magic, version, entry count that matches the size, entries CRC.
 Result<uint32_t> check_header(std::span<const std::byte> bytes, uint32_t magic, size_t header_size,
                               size_t entry_size, size_t count_pos, size_t crc_pos) {
-  if (bytes.size() < header_size) return fail(ErrorCode::kCorrupt, "index file shorter than its header");
-  if (load_be<uint32_t>(bytes.data()) != magic) return fail(ErrorCode::kCorrupt, "index file magic");
+  if (bytes.size() < header_size)
+    return fail(ErrorCode::kCorrupt, "index file shorter than its header");
+  if (load_be<uint32_t>(bytes.data()) != magic)
+    return fail(ErrorCode::kCorrupt, "index file magic");
   if (load_be<uint32_t>(bytes.data() + 4) != kIndexVersion) {
     return fail(ErrorCode::kCorrupt, "index file version");
   }
   auto count = load_be<uint32_t>(bytes.data() + count_pos);
   if (bytes.size() != header_size + static_cast<uint64_t>(count) * entry_size) {
-    return fail(ErrorCode::kCorrupt, fmt::format("index file of {} bytes for {} entries", bytes.size(), count));
+    return fail(ErrorCode::kCorrupt,
+                fmt::format("index file of {} bytes for {} entries", bytes.size(), count));
   }
   if (crc32c(bytes.subspan(header_size)) != load_be<uint32_t>(bytes.data() + crc_pos)) {
     return fail(ErrorCode::kCorrupt, "index file CRC mismatch");
@@ -66,7 +70,8 @@ Result<uint32_t> check_header(std::span<const std::byte> bytes, uint32_t magic, 
 }  // namespace
 
 Result<OffsetIndexFile> decode_offset_index(std::span<const std::byte> bytes) {
-  auto count = check_header(bytes, kOffsetIndexMagic, kOffsetIndexHeaderSize, kOffsetIndexEntrySize, 32, 36);
+  auto count =
+      check_header(bytes, kOffsetIndexMagic, kOffsetIndexHeaderSize, kOffsetIndexEntrySize, 32, 36);
   if (!count) return std::unexpected(count.error());
   OffsetIndexFile index;
   index.log_bytes = load_be<uint64_t>(bytes.data() + 8);
@@ -87,7 +92,8 @@ Result<OffsetIndexFile> decode_offset_index(std::span<const std::byte> bytes) {
 }
 
 Result<TimeIndexFile> decode_time_index(std::span<const std::byte> bytes) {
-  auto count = check_header(bytes, kTimeIndexMagic, kTimeIndexHeaderSize, kTimeIndexEntrySize, 16, 20);
+  auto count =
+      check_header(bytes, kTimeIndexMagic, kTimeIndexHeaderSize, kTimeIndexEntrySize, 16, 20);
   if (!count) return std::unexpected(count.error());
   TimeIndexFile index;
   index.log_bytes = load_be<uint64_t>(bytes.data() + 8);

@@ -23,8 +23,8 @@ struct TimeIndexEntry {
 };
 
 struct OffsetIndexFile {
-  uint64_t log_bytes = 0;     // size of the .log these entries describe
-  int64_t next_offset = 0;    // offset after the last batch of that .log
+  uint64_t log_bytes = 0;   // size of the .log these entries describe
+  int64_t next_offset = 0;  // offset after the last batch of that .log
   int64_t max_timestamp = -1;
   std::vector<IndexEntry> entries;
 };

@@ -12,12 +12,12 @@ enum class Durability {
 };
 
 struct LogConfig {
-  uint64_t segment_bytes = 1ull << 30;           // segment.bytes (clamped below 2 GiB)
-  int64_t segment_ms = 7LL * 24 * 3600 * 1000;   // segment.ms
-  int64_t retention_ms = 7LL * 24 * 3600 * 1000; // retention.ms, -1 = keep forever
-  int64_t retention_bytes = -1;                  // retention.bytes, -1 = no size limit
-  uint32_t index_interval_bytes = 4096;          // index.interval.bytes
-  uint32_t max_batch_bytes = 1048588;            // max.message.bytes (Kafka's default)
+  uint64_t segment_bytes = 1ull << 30;            // segment.bytes (clamped below 2 GiB)
+  int64_t segment_ms = 7LL * 24 * 3600 * 1000;    // segment.ms
+  int64_t retention_ms = 7LL * 24 * 3600 * 1000;  // retention.ms, -1 = keep forever
+  int64_t retention_bytes = -1;                   // retention.bytes, -1 = no size limit
+  uint32_t index_interval_bytes = 4096;           // index.interval.bytes
+  uint32_t max_batch_bytes = 1048588;             // max.message.bytes (Kafka's default)
   Durability durability = Durability::kFsync;
 };
 

@@ -45,8 +45,8 @@ Result<int64_t> PartitionLog::truncate_to(int64_t offset) {
   const int64_t hwm = segments_.back()->next_offset();
   if (offset >= hwm) return hwm;
   if (offset < log_start_offset_) {
-    return fail(ErrorCode::kOutOfRange, fmt::format("{}: truncate to {} below log start {}",
-                                                    dir_, offset, log_start_offset_));
+    return fail(ErrorCode::kOutOfRange, fmt::format("{}: truncate to {} below log start {}", dir_,
+                                                    offset, log_start_offset_));
   }
   // Newest first, so a crash part-way leaves segments whose offsets still run on.
   while (segments_.size() > 1 && segments_.back()->base_offset() >= offset) {
@@ -81,8 +81,9 @@ Result<int64_t> PartitionLog::delete_records_before(int64_t offset) {
   if (auto refusal = write_refusal_locked()) return std::unexpected(*refusal);
   const int64_t hwm = segments_.back()->next_offset();
   if (offset > hwm) {
-    return fail(ErrorCode::kOutOfRange,
-                fmt::format("{}: delete records before {} beyond high watermark {}", dir_, offset, hwm));
+    return fail(
+        ErrorCode::kOutOfRange,
+        fmt::format("{}: delete records before {} beyond high watermark {}", dir_, offset, hwm));
   }
   if (offset <= log_start_offset_) return log_start_offset_;
   // The checkpoint is durable before anything is deleted or reported, so a restart never

@@ -11,8 +11,8 @@
 
 namespace velocity::storage::testing {
 
-inline std::vector<std::byte> batch(int32_t records, int64_t timestamp = 1000, size_t value_size = 16,
-                                    uint8_t seed = 0) {
+inline std::vector<std::byte> batch(int32_t records, int64_t timestamp = 1000,
+                                    size_t value_size = 16, uint8_t seed = 0) {
   BatchSpec spec;
   spec.record_count = records;
   spec.value_size = value_size;

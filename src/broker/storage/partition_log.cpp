@@ -23,8 +23,8 @@ Result<void> FileRange::read_into(std::span<std::byte> out) const {
   auto n = file->read_at(position, out.first(length));
   if (!n) return std::unexpected(n.error());
   if (*n != length) {
-    return fail(ErrorCode::kIo, fmt::format("{}: short read of {} bytes at {}", file->path(),
-                                            length, position));
+    return fail(ErrorCode::kIo,
+                fmt::format("{}: short read of {} bytes at {}", file->path(), length, position));
   }
   return {};
 }
@@ -145,9 +145,8 @@ Result<ReadResult> PartitionLog::read(int64_t offset, uint64_t max_bytes) const 
   out.high_watermark = segments_.back()->next_offset();
   out.log_start_offset = log_start_offset_;
   if (offset < log_start_offset_ || offset > out.high_watermark) {
-    return fail(ErrorCode::kOutOfRange,
-                fmt::format("{}: offset {} outside [{}, {}]", dir_, offset, log_start_offset_,
-                            out.high_watermark));
+    return fail(ErrorCode::kOutOfRange, fmt::format("{}: offset {} outside [{}, {}]", dir_, offset,
+                                                    log_start_offset_, out.high_watermark));
   }
   uint64_t budget = max_bytes;
   for (size_t i = segment_for_locked(offset); i < segments_.size(); ++i) {
@@ -180,8 +179,8 @@ Result<std::optional<int64_t>> PartitionLog::offset_for_timestamp(int64_t timest
   return std::optional<int64_t>{};
 }
 
-Result<void> PartitionLog::scan_headers(int64_t offset,
-                                        const std::function<bool(const BatchHeader&)>& visit) const {
+Result<void> PartitionLog::scan_headers(
+    int64_t offset, const std::function<bool(const BatchHeader&)>& visit) const {
   std::shared_lock lock(mu_);
   for (size_t i = segment_for_locked(offset); i < segments_.size(); ++i) {
     const auto& segment = segments_[i];
@@ -262,7 +261,9 @@ Result<void> PartitionLog::sync_now() {
   return {};
 }
 
-Result<void> PartitionLog::sync() { return sync_now(); }
+Result<void> PartitionLog::sync() {
+  return sync_now();
+}
 
 Result<void> PartitionLog::wait_durable(int64_t offset) {
   std::unique_lock lk(durable_mu_);

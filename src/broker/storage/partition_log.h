@@ -31,16 +31,16 @@ namespace velocity::storage {
 
 // What open() found and did.
 struct RecoveryReport {
-  bool clean_shutdown = false;   // a clean marker was present: nothing was scanned
+  bool clean_shutdown = false;  // a clean marker was present: nothing was scanned
   int segments_opened = 0;
-  int segments_scanned = 0;      // read batch by batch with CRC checks
-  uint64_t bytes_truncated = 0;  // torn or zero-filled tail removed
+  int segments_scanned = 0;        // read batch by batch with CRC checks
+  uint64_t bytes_truncated = 0;    // torn or zero-filled tail removed
   std::vector<std::string> notes;  // one line per decision, e.g. why bytes were dropped
 };
 
 struct AppendResult {
-  int64_t base_offset = 0;   // of the first batch
-  int64_t last_offset = 0;   // of the last record of the last batch
+  int64_t base_offset = 0;  // of the first batch
+  int64_t last_offset = 0;  // of the last record of the last batch
   int64_t max_timestamp = -1;
   uint64_t bytes = 0;
 };
@@ -89,8 +89,8 @@ class PartitionLog {
 
   // Calls `visit` with each batch header from the batch holding `offset` to the end, until it
   // returns false (e.g. to rebuild idempotent-producer state at start-up).
-  [[nodiscard]] Result<void> scan_headers(int64_t offset,
-                                          const std::function<bool(const BatchHeader&)>& visit) const;
+  [[nodiscard]] Result<void> scan_headers(
+      int64_t offset, const std::function<bool(const BatchHeader&)>& visit) const;
 
   int64_t log_start_offset() const;
   int64_t high_watermark() const;  // next offset to assign
@@ -142,7 +142,7 @@ class PartitionLog {
   int64_t log_start_offset_ = 0;
   bool dir_dirty_ = false;
   bool closed_ = false;
-  std::optional<Error> fence_;        // the failure that fenced the log
+  std::optional<Error> fence_;       // the failure that fenced the log
   std::atomic<bool> fenced_{false};  // fence_ is set; readable without mu_
 
   std::mutex sync_mu_;  // one fdatasync round at a time; taken before mu_

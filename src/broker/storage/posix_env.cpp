@@ -40,8 +40,8 @@ class PosixFile final : public File {
   Result<size_t> read_at(uint64_t offset, std::span<std::byte> out) const override {
     size_t done = 0;
     while (done < out.size()) {
-      ssize_t n = ::pread(fd_, out.data() + done, out.size() - done,
-                          static_cast<off_t>(offset + done));
+      ssize_t n =
+          ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
       if (n < 0) {
         if (errno == EINTR) continue;
         return os_error("read", path_);
@@ -63,7 +63,7 @@ class PosixFile final : public File {
   }
 
   Result<uint64_t> size() const override {
-    struct stat st{};
+    struct stat st {};
     if (::fstat(fd_, &st) != 0) return os_error("stat", path_);
     return static_cast<uint64_t>(st.st_size);
   }
@@ -104,7 +104,7 @@ class PosixEnv final : public Env {
   }
 
   Result<bool> exists(const std::string& path) override {
-    struct stat st{};
+    struct stat st {};
     if (::stat(path.c_str(), &st) == 0) return true;
     if (errno == ENOENT) return false;
     return os_error("stat", path);

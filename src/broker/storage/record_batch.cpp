@@ -24,9 +24,8 @@ Result<BatchHeader> parse_batch_header(std::span<const std::byte> bytes) {
     return fail(ErrorCode::kCorrupt, fmt::format("record batch magic {} is not 2", h.magic));
   }
   if (bytes.size() < kBatchHeaderSize) {
-    return fail(ErrorCode::kCorrupt,
-                fmt::format("record batch header truncated: {} of {} bytes", bytes.size(),
-                            kBatchHeaderSize));
+    return fail(ErrorCode::kCorrupt, fmt::format("record batch header truncated: {} of {} bytes",
+                                                 bytes.size(), kBatchHeaderSize));
   }
   h.base_offset = load_be<int64_t>(p + 0);
   h.batch_length = load_be<int32_t>(p + 8);
@@ -55,20 +54,18 @@ Result<BatchHeader> validate_batch(std::span<const std::byte> bytes) {
   auto h = parse_batch_header(bytes);
   if (!h) return h;
   if (h->total_size() > bytes.size()) {
-    return fail(ErrorCode::kCorrupt,
-                fmt::format("record batch of {} bytes but only {} available", h->total_size(),
-                            bytes.size()));
+    return fail(ErrorCode::kCorrupt, fmt::format("record batch of {} bytes but only {} available",
+                                                 h->total_size(), bytes.size()));
   }
   if (h->last_offset_delta < 0 || h->record_count < 0) {
-    return fail(ErrorCode::kCorrupt,
-                fmt::format("record batch lastOffsetDelta {} recordCount {}",
-                            h->last_offset_delta, h->record_count));
+    return fail(ErrorCode::kCorrupt, fmt::format("record batch lastOffsetDelta {} recordCount {}",
+                                                 h->last_offset_delta, h->record_count));
   }
   uint32_t actual = compute_batch_crc(bytes.first(h->total_size()));
   if (actual != h->crc) {
     return fail(ErrorCode::kCorrupt,
-                fmt::format("record batch CRC mismatch: stored {:#010x}, computed {:#010x}",
-                            h->crc, actual));
+                fmt::format("record batch CRC mismatch: stored {:#010x}, computed {:#010x}", h->crc,
+                            actual));
   }
   return h;
 }
@@ -82,8 +79,7 @@ Result<std::optional<BatchView>> BatchWalker::next() {
   auto rest = bytes_.subspan(position_);
   auto h = validate_batch(rest);
   if (!h) {
-    return fail(h.error().code,
-                fmt::format("{} (batch at byte {})", h.error().context, position_));
+    return fail(h.error().code, fmt::format("{} (batch at byte {})", h.error().context, position_));
   }
   BatchView view{*h, rest.first(h->total_size()), position_};
   position_ += h->total_size();

@@ -19,7 +19,7 @@ constexpr const char* kLogPath = "/p/00000000000000000000.log";
 // A one-segment log of four batches, written and synced by PartitionLog itself.
 struct Written {
   std::vector<std::byte> file;
-  std::vector<uint64_t> starts;  // byte position of each batch, then the file size
+  std::vector<uint64_t> starts;       // byte position of each batch, then the file size
   std::vector<int64_t> next_offsets;  // high watermark after each batch
 };
 

@@ -25,7 +25,7 @@ std::string Segment::path(std::string_view ext) const {
 }
 
 Result<std::shared_ptr<Segment>> Segment::create(Env& env, const std::string& dir,
-                                                  int64_t base_offset, uint32_t index_interval) {
+                                                 int64_t base_offset, uint32_t index_interval) {
   auto file = env.open_file(dir + "/" + file_name(base_offset, ".log"), OpenMode::kCreateTruncate);
   if (!file) return std::unexpected(file.error());
   return std::make_shared<Segment>(env, dir, base_offset, index_interval, std::move(*file));
@@ -95,16 +95,17 @@ Result<BatchHeader> Segment::header_at(uint64_t position) const {
   if (!n) return std::unexpected(n.error());
   auto h = parse_batch_header(std::span<const std::byte>(buf.data(), *n));
   if (!h) {
-    return fail(h.error().code, fmt::format("{} at byte {}: {}", path(".log"), position,
-                                            h.error().context));
+    return fail(h.error().code,
+                fmt::format("{} at byte {}: {}", path(".log"), position, h.error().context));
   }
   return h;
 }
 
 Result<uint64_t> Segment::position_of(int64_t offset) const {
   const int64_t relative = offset - base_offset_;
-  auto it = std::upper_bound(offset_index_.begin(), offset_index_.end(), relative,
-                             [](int64_t rel, const IndexEntry& e) { return rel < e.relative_offset; });
+  auto it =
+      std::upper_bound(offset_index_.begin(), offset_index_.end(), relative,
+                       [](int64_t rel, const IndexEntry& e) { return rel < e.relative_offset; });
   uint64_t pos = it == offset_index_.begin() ? 0 : std::prev(it)->position;
   while (pos < size_) {
     auto h = header_at(pos);
@@ -308,7 +309,8 @@ Result<void> Segment::write_index_files(bool durable) {
   TimeIndexFile times{size_, time_index_};
   auto o = encode_offset_index(offsets);
   auto t = encode_time_index(times);
-  if (auto r = write_file_atomically(env_, dir_, file_name(base_offset_, ".index"), o, durable); !r) {
+  if (auto r = write_file_atomically(env_, dir_, file_name(base_offset_, ".index"), o, durable);
+      !r) {
     return r;
   }
   auto r = write_file_atomically(env_, dir_, file_name(base_offset_, ".timeindex"), t, durable);

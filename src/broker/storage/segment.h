@@ -21,9 +21,9 @@ namespace velocity::storage {
 
 // What a batch-by-batch check of a .log file found.
 struct SegmentScan {
-  uint64_t valid_bytes = 0;   // prefix of valid batches with contiguous offsets
+  uint64_t valid_bytes = 0;  // prefix of valid batches with contiguous offsets
   uint64_t file_bytes = 0;
-  std::string damage;         // why the scan stopped before file_bytes; empty if it did not
+  std::string damage;  // why the scan stopped before file_bytes; empty if it did not
   // A valid batch starts somewhere after the damage: the damage is not a torn tail.
   bool valid_batch_after_damage = false;
 };
