@@ -88,7 +88,8 @@ class PartitionLog {
   [[nodiscard]] Result<std::optional<int64_t>> offset_for_timestamp(int64_t timestamp) const;
 
   // Calls `visit` with each batch header from the batch holding `offset` to the end, until it
-  // returns false (e.g. to rebuild idempotent-producer state at start-up).
+  // returns false (e.g. to rebuild idempotent-producer state at start-up). `visit` runs under
+  // the shared lock: it must not append, truncate or delete on this log.
   [[nodiscard]] Result<void> scan_headers(
       int64_t offset, const std::function<bool(const BatchHeader&)>& visit) const;
 
