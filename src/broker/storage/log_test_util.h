@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "broker/storage/batch_builder.h"
+#include "broker/storage/fake_env.h"
 #include "broker/storage/partition_log.h"
 
 namespace velocity::storage::testing {
@@ -45,3 +46,27 @@ inline std::vector<BatchHeader> read_all_headers(const PartitionLog& log, int64_
 }
 
 }  // namespace velocity::storage::testing
+
+namespace velocity::storage {
+
+// A log on a FakeEnv in /p, reopened at will.
+class PartitionLogTest : public ::testing::Test {
+ protected:
+  std::shared_ptr<PartitionLog> open(LogConfig config = {}) {
+    auto opened = PartitionLog::open(env_, "/p", config);
+    EXPECT_TRUE(opened) << opened.error().message();
+    report_ = opened->report;
+    return opened->log;
+  }
+
+  AppendResult append(PartitionLog& log, std::vector<std::byte> bytes, int64_t now = 0) {
+    auto r = log.append(bytes, now);
+    EXPECT_TRUE(r) << r.error().message();
+    return r.value_or(AppendResult{});
+  }
+
+  FakeEnv env_;
+  RecoveryReport report_;
+};
+
+}  // namespace velocity::storage
