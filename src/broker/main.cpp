@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100000));
   app.add_option("--segment-bytes", config.topic_defaults.segment_bytes, "Default segment.bytes")
       ->envname("VELOCITY_SEGMENT_BYTES")
-      ->check(CLI::Range(int64_t{4096}, int64_t{1} << 40));
+      ->check(CLI::Range(int64_t{4096}, (int64_t{1} << 31) - 1));
   app.add_option("--retention-ms", config.topic_defaults.retention_ms, "Default retention.ms (-1 = keep forever)")
       ->envname("VELOCITY_RETENTION_MS");
   app.add_option("--retention-bytes", config.topic_defaults.retention_bytes,
