@@ -1,0 +1,237 @@
+#include "velocity/router.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <unordered_map>
+
+#include "common/log.h"
+#include "toolkit/events/delay_queue.h"
+#include "toolkit/events/keyed_workers.h"
+#include "toolkit/events/provenance.h"
+#include "velocity/dead_letter.h"
+
+namespace velocity {
+
+using std::chrono::system_clock;
+
+std::unexpected<Error> poison(std::string reason) {
+  return fail(ErrorCode::kInvalidArgument, "poison: " + std::move(reason));
+}
+
+bool is_poison(const Error& error) { return error.code == ErrorCode::kInvalidArgument; }
+
+std::string retry_topic(const std::string& topic, size_t tier) {
+  return topic + ".retry." + std::to_string(tier);
+}
+
+std::string dead_letter_topic(const std::string& topic) { return topic + ".dlq"; }
+
+struct Router::Impl {
+  Subscriber& subscriber;
+  Publisher& publisher;
+  RouterOptions options;
+  std::unordered_map<std::string, Handler> handlers;
+  std::vector<Middleware> middleware;
+  std::unordered_map<std::string, size_t> tier_of_topic;  // topic → 0 (main) or 1..n
+
+  std::vector<std::unique_ptr<Subscription>> subscriptions;
+  std::unique_ptr<events::KeyedWorkers> workers;
+  std::unique_ptr<events::DelayQueue> delays;
+
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  std::atomic<bool> stopping{false};
+  bool started = false;
+  bool stopped = false;
+
+  Impl(Subscriber& s, Publisher& p, RouterOptions o)
+      : subscriber(s), publisher(p), options(std::move(o)) {}
+
+  void on_delivery(Delivery delivery);
+  void process(Delivery& delivery);
+  Result<void> call(const Handler& handler, const Event& event);
+  bool wait_backoff(int failed_attempts);
+  void move_on(Delivery& delivery, size_t tier, int attempts, const Error& error, bool poisoned);
+};
+
+Router::Router(Subscriber& subscriber, Publisher& publisher, RouterOptions options)
+    : impl_(std::make_unique<Impl>(subscriber, publisher, std::move(options))) {}
+
+Router::~Router() { stop(); }
+
+void Router::on(std::string type, Handler handler) {
+  impl_->handlers[std::move(type)] = std::move(handler);
+}
+
+void Router::use(Middleware middleware) { impl_->middleware.push_back(std::move(middleware)); }
+
+Result<void> Router::start() {
+  Impl& im = *impl_;
+  if (im.started) return fail(ErrorCode::kInvalidArgument, "router for " + im.options.topic + ": already started");
+  if (im.options.topic.empty() || im.options.group.empty()) {
+    return fail(ErrorCode::kInvalidArgument, "router: topic and group are required");
+  }
+  im.started = true;
+  // Wrap once, innermost last, so the first middleware registered sees the event first.
+  for (auto& [type, handler] : im.handlers) {
+    for (auto it = im.middleware.rbegin(); it != im.middleware.rend(); ++it) handler = (*it)(handler);
+  }
+  std::vector<std::string> topics{im.options.topic};
+  for (size_t tier = 1; tier <= im.options.retry.tier_delays.size(); ++tier) {
+    topics.push_back(retry_topic(im.options.topic, tier));
+  }
+  for (size_t tier = 0; tier < topics.size(); ++tier) im.tier_of_topic[topics[tier]] = tier;
+  im.workers = std::make_unique<events::KeyedWorkers>(im.options.workers);
+  im.delays = std::make_unique<events::DelayQueue>();
+  // One subscription per topic so events waiting in a retry tier never use up the main
+  // topic's in-flight budget.
+  for (const auto& topic : topics) {
+    SubscribeOptions so;
+    so.topics = {topic};
+    so.group = im.options.group;
+    so.start = im.options.start;
+    so.max_in_flight = im.options.max_in_flight;
+    auto sub = im.subscriber.subscribe(std::move(so), [&im](Delivery d) { im.on_delivery(std::move(d)); });
+    if (!sub) {
+      stop(std::chrono::milliseconds(0));
+      return fail(sub.error().code, "router subscribing to " + topic + ": " + sub.error().context);
+    }
+    im.subscriptions.push_back(std::move(*sub));
+  }
+  return {};
+}
+
+void Router::stop(std::chrono::milliseconds grace) {
+  Impl& im = *impl_;
+  if (!im.started || im.stopped) return;
+  im.stopped = true;
+  {
+    std::lock_guard lock(im.stop_mu);
+    im.stopping = true;
+  }
+  im.stop_cv.notify_all();
+  // Delayed retry events go back to the bus; the workers keep acking what they finish while
+  // the subscriptions wait for outstanding acks.
+  if (im.delays) im.delays->stop();
+  for (auto& sub : im.subscriptions) sub->close(grace);
+  if (im.workers) im.workers->stop();
+  im.subscriptions.clear();
+}
+
+void Router::Impl::on_delivery(Delivery delivery) {
+  const auto tier = tier_of_topic.find(delivery.message.topic);
+  if (tier != tier_of_topic.end() && tier->second > 0) {
+    const auto due_ms = events::integer_header(delivery.message, kRetryDueHeader).value_or(0);
+    const system_clock::time_point due{std::chrono::milliseconds(due_ms)};
+    if (due > system_clock::now()) {
+      auto shared = std::make_shared<Delivery>(std::move(delivery));
+      delays->schedule(
+          due,
+          [this, shared] {
+            const std::string key = shared->message.key;
+            workers->submit(key, [this, shared] { process(*shared); });
+          },
+          [shared] { shared->nack(); });
+      return;
+    }
+  }
+  auto shared = std::make_shared<Delivery>(std::move(delivery));
+  const std::string key = shared->message.key;
+  workers->submit(key, [this, shared] { process(*shared); });
+}
+
+Result<void> Router::Impl::call(const Handler& handler, const Event& event) {
+  // Exceptions stop here: the event fails like any other error and the worker keeps serving.
+  try {
+    return handler(event);
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::kInternal, std::string("handler threw: ") + e.what());
+  } catch (...) {
+    return fail(ErrorCode::kInternal, "handler threw a non-exception");
+  }
+}
+
+bool Router::Impl::wait_backoff(int failed_attempts) {
+  const auto& r = options.retry;
+  const double factor = std::pow(std::max(1.0, r.backoff_multiplier), failed_attempts - 1);
+  const auto wait = std::min<std::chrono::milliseconds>(
+      r.max_backoff, std::chrono::milliseconds(static_cast<int64_t>(
+                         static_cast<double>(r.initial_backoff.count()) * factor)));
+  std::unique_lock lock(stop_mu);
+  return !stop_cv.wait_for(lock, wait, [this] { return stopping.load(); });
+}
+
+void Router::Impl::process(Delivery& delivery) {
+  const Message& message = delivery.message;
+  const auto tier_it = tier_of_topic.find(message.topic);
+  const size_t tier = tier_it == tier_of_topic.end() ? 0 : tier_it->second;
+  auto event = from_message(message);
+  if (!event) {
+    log::warn("router {}: malformed event at {}/{}/{}: {}", options.topic, message.topic,
+              message.partition, message.offset, event.error().message());
+    move_on(delivery, tier, 0, event.error(), true);
+    return;
+  }
+  const auto handler = handlers.find(event->type);
+  if (handler == handlers.end()) {
+    if (options.unknown_types == UnknownTypePolicy::kIgnore) {
+      delivery.ack();
+      return;
+    }
+    move_on(delivery, tier, 0,
+            Error{ErrorCode::kNotFound, "no handler for event type " + event->type}, true);
+    return;
+  }
+  const int max_attempts = std::max(1, options.retry.in_place_attempts);
+  Error last{ErrorCode::kInternal, ""};
+  int attempts = 0;
+  while (attempts < max_attempts) {
+    if (attempts > 0 && !wait_backoff(attempts)) {
+      delivery.nack();  // stopping: the bus hands it out again later
+      return;
+    }
+    auto result = call(handler->second, *event);
+    ++attempts;
+    if (result) {
+      delivery.ack();
+      return;
+    }
+    last = std::move(result.error());
+    if (is_poison(last)) break;
+  }
+  log::warn("router {}: event {} ({}) failed {} time(s) at tier {}: {}", options.topic, event->id,
+            event->type, attempts, tier, last.message());
+  move_on(delivery, tier, attempts, last, is_poison(last));
+}
+
+void Router::Impl::move_on(Delivery& delivery, size_t tier, int attempts, const Error& error,
+                           bool poisoned) {
+  const auto now = system_clock::now();
+  const auto provenance = events::after_failure(delivery.message, attempts, error, now);
+  const auto& delays_per_tier = options.retry.tier_delays;
+  Message next;
+  if (!poisoned && tier < delays_per_tier.size()) {
+    const auto due = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         (now + delays_per_tier[tier]).time_since_epoch())
+                         .count();
+    next = events::with_provenance(delivery.message, provenance,
+                                   retry_topic(options.topic, tier + 1), due);
+  } else {
+    next = events::with_provenance(delivery.message, provenance, dead_letter_topic(options.topic));
+  }
+  // Ack only once the event is durably on its next topic; if that fails, the bus redelivers
+  // it and we try again rather than lose it.
+  if (auto published = publisher.publish(next); !published) {
+    log::error("router {}: cannot move event to {}: {}", options.topic, next.topic,
+               published.error().message());
+    delivery.nack();
+    return;
+  }
+  delivery.ack();
+}
+
+}  // namespace velocity
