@@ -1,0 +1,205 @@
+// The cases every OutboxStore and InboxStore implementation must pass. A new backend adds one
+// StoreBackend entry to the instantiation at the bottom.
+#include <gtest/gtest.h>
+
+#include "toolkit/store/store_test_util.h"
+#include "velocity/inbox.h"
+#include "velocity/outbox.h"
+
+namespace velocity {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct StoreBackend {
+  std::string name;
+  std::function<Result<std::unique_ptr<Database>>(const testing::ScratchDir&)> open_database;
+  std::function<Result<std::unique_ptr<OutboxStore>>(Database&)> make_outbox;
+  std::function<Result<std::unique_ptr<InboxStore>>(Database&)> make_inbox;
+};
+
+const auto kT0 = StoreClock::time_point(std::chrono::milliseconds(1'700'000'000'000));
+
+class StoreConformance : public ::testing::TestWithParam<StoreBackend> {
+ protected:
+  void SetUp() override {
+    auto db = GetParam().open_database(dir_);
+    ASSERT_TRUE(db) << db.error().message();
+    db_ = std::move(*db);
+    auto outbox = GetParam().make_outbox(*db_);
+    ASSERT_TRUE(outbox) << outbox.error().message();
+    outbox_ = std::move(*outbox);
+    auto inbox = GetParam().make_inbox(*db_);
+    ASSERT_TRUE(inbox) << inbox.error().message();
+    inbox_ = std::move(*inbox);
+  }
+
+  int64_t add(const std::string& key, const std::string& payload, StoreClock::time_point at = kT0) {
+    auto tx = outbox_->begin();
+    Message m{.topic = "orders", .key = key, .payload = payload, .headers = {{"ce_id", key + payload}}};
+    auto id = outbox_->add(*tx, m, at);
+    EXPECT_TRUE(id);
+    EXPECT_TRUE(tx->commit());
+    return id.value_or(-1);
+  }
+
+  std::vector<int64_t> pending_ids() {
+    auto rows = outbox_->pending(1000);
+    EXPECT_TRUE(rows);
+    std::vector<int64_t> ids;
+    for (const auto& r : rows.value_or(std::vector<OutboxRow>{})) ids.push_back(r.id);
+    return ids;
+  }
+
+  testing::ScratchDir dir_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<OutboxStore> outbox_;
+  std::unique_ptr<InboxStore> inbox_;
+};
+
+TEST_P(StoreConformance, OutboxRowsArePendingInAddOrderWithMessageIntact) {
+  const std::string binary("\0\x01\xfe", 3);
+  auto tx = outbox_->begin();
+  Message first{.topic = "orders", .key = "o-1", .payload = binary, .headers = {{"ce_id", "e1"}, {"empty", ""}}};
+  Message second{.topic = "payments", .key = "o-2", .payload = "{}", .headers = {}};
+  auto id1 = outbox_->add(*tx, first, kT0);
+  auto id2 = outbox_->add(*tx, second, kT0 + 5ms);
+  ASSERT_TRUE(id1 && id2);
+  ASSERT_TRUE(tx->commit());
+
+  auto rows = outbox_->pending(10);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_LT((*rows)[0].id, (*rows)[1].id);
+  EXPECT_EQ((*rows)[0].message.topic, "orders");
+  EXPECT_EQ((*rows)[0].message.key, "o-1");
+  EXPECT_EQ((*rows)[0].message.payload, binary);
+  EXPECT_EQ((*rows)[0].message.headers, first.headers);
+  EXPECT_EQ((*rows)[0].created, kT0);
+  EXPECT_EQ((*rows)[1].message.topic, "payments");
+  EXPECT_TRUE((*rows)[1].message.headers.empty());
+}
+
+TEST_P(StoreConformance, OutboxRowOfRolledBackTransactionNeverExists) {
+  {
+    auto tx = outbox_->begin();
+    ASSERT_TRUE(outbox_->add(*tx, Message{.topic = "t", .key = "k", .payload = "p"}, kT0));
+    tx->rollback();
+  }
+  EXPECT_TRUE(pending_ids().empty());
+}
+
+TEST_P(StoreConformance, OutboxPendingHonoursLimitAndSkipsPublished) {
+  int64_t a = add("k", "1");
+  int64_t b = add("k", "2");
+  int64_t c = add("k", "3");
+  auto limited = outbox_->pending(2);
+  ASSERT_TRUE(limited);
+  ASSERT_EQ(limited->size(), 2u);
+  EXPECT_EQ((*limited)[1].id, b);
+  std::vector<int64_t> done{a};
+  ASSERT_TRUE(outbox_->mark_published(done, kT0));
+  EXPECT_EQ(pending_ids(), (std::vector<int64_t>{b, c}));
+}
+
+TEST_P(StoreConformance, OutboxFailuresAreCounted) {
+  int64_t a = add("k", "1");
+  std::vector<int64_t> ids{a};
+  ASSERT_TRUE(outbox_->record_failure(ids));
+  ASSERT_TRUE(outbox_->record_failure(ids));
+  auto rows = outbox_->pending(1);
+  ASSERT_TRUE(rows && rows->size() == 1);
+  EXPECT_EQ((*rows)[0].attempts, 2);
+}
+
+TEST_P(StoreConformance, OutboxBacklogCountsPendingAndAgesTheOldest) {
+  auto empty = outbox_->backlog(kT0);
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->pending, 0);
+  EXPECT_EQ(empty->oldest_age, 0ms);
+
+  int64_t a = add("k", "1", kT0);
+  add("k", "2", kT0 + 3s);
+  auto both = outbox_->backlog(kT0 + 10s);
+  ASSERT_TRUE(both);
+  EXPECT_EQ(both->pending, 2);
+  EXPECT_EQ(both->oldest_age, 10s);
+
+  std::vector<int64_t> done{a};
+  ASSERT_TRUE(outbox_->mark_published(done, kT0 + 10s));
+  auto one = outbox_->backlog(kT0 + 10s);
+  EXPECT_EQ(one->pending, 1);
+  EXPECT_EQ(one->oldest_age, 7s);
+}
+
+TEST_P(StoreConformance, OutboxCleanupDeletesOnlyRowsPublishedBeforeCutoff) {
+  int64_t old_row = add("k", "1");
+  int64_t new_row = add("k", "2");
+  add("k", "3");  // never published
+  std::vector<int64_t> first{old_row};
+  std::vector<int64_t> second{new_row};
+  ASSERT_TRUE(outbox_->mark_published(first, kT0 + 1s));
+  ASSERT_TRUE(outbox_->mark_published(second, kT0 + 5s));
+
+  auto deleted = outbox_->delete_published_before(kT0 + 5s);
+  ASSERT_TRUE(deleted);
+  EXPECT_EQ(*deleted, 1);
+  EXPECT_EQ(outbox_->delete_published_before(kT0 + 5s).value_or(-1), 0);
+  EXPECT_EQ(outbox_->delete_published_before(kT0 + 1h).value_or(-1), 1);
+  EXPECT_EQ(outbox_->backlog(kT0 + 1h)->pending, 1);
+}
+
+TEST_P(StoreConformance, OutboxIdsKeepIncreasingAfterCleanupEmptiesTheTable) {
+  int64_t a = add("k", "1");
+  std::vector<int64_t> ids{a};
+  ASSERT_TRUE(outbox_->mark_published(ids, kT0));
+  ASSERT_EQ(outbox_->delete_published_before(kT0 + 1s).value_or(-1), 1);
+  EXPECT_GT(add("k", "2"), a);
+}
+
+TEST_P(StoreConformance, InboxRecordsAnEventIdOnce) {
+  auto tx = inbox_->begin();
+  EXPECT_EQ(inbox_->record(*tx, "e-1", kT0).value_or(false), true);
+  EXPECT_EQ(inbox_->record(*tx, "e-1", kT0).value_or(true), false);
+  EXPECT_EQ(inbox_->record(*tx, "e-2", kT0).value_or(false), true);
+  ASSERT_TRUE(tx->commit());
+  auto later = inbox_->begin();
+  EXPECT_EQ(inbox_->record(*later, "e-1", kT0 + 1s).value_or(true), false);
+}
+
+TEST_P(StoreConformance, InboxRecordOfRolledBackTransactionIsForgotten) {
+  {
+    auto tx = inbox_->begin();
+    ASSERT_TRUE(inbox_->record(*tx, "e-1", kT0));
+  }
+  auto tx = inbox_->begin();
+  EXPECT_EQ(inbox_->record(*tx, "e-1", kT0).value_or(false), true);
+}
+
+TEST_P(StoreConformance, InboxCleanupForgetsOnlyRecordsBeforeCutoff) {
+  {
+    auto tx = inbox_->begin();
+    ASSERT_TRUE(inbox_->record(*tx, "old", kT0));
+    ASSERT_TRUE(inbox_->record(*tx, "new", kT0 + 1h));
+    ASSERT_TRUE(tx->commit());
+  }
+  EXPECT_EQ(inbox_->delete_recorded_before(kT0 + 1min).value_or(-1), 1);
+  auto tx = inbox_->begin();
+  EXPECT_EQ(inbox_->record(*tx, "old", kT0 + 2h).value_or(false), true);
+  EXPECT_EQ(inbox_->record(*tx, "new", kT0 + 2h).value_or(true), false);
+}
+
+StoreBackend sqlite_backend() {
+  return StoreBackend{
+      "Sqlite",
+      [](const testing::ScratchDir& dir) { return Database::open(dir.file("store.sqlite")); },
+      [](Database& db) { return make_sqlite_outbox_store(db); },
+      [](Database& db) { return make_sqlite_inbox_store(db); },
+  };
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::Values(sqlite_backend()),
+                         [](const auto& backend) { return backend.param.name; });
+
+}  // namespace
+}  // namespace velocity
