@@ -1,0 +1,301 @@
+// KafkaBus subscriptions: one KafkaConsumer per subscription, driven by one poll thread that
+// alone touches the consumer and the per-partition state. Handlers ack/nack from any thread
+// by queueing a settlement that the poll thread applies.
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
+
+#include "common/log.h"
+#include "toolkit/bus/kafka_conf.h"
+#include "velocity/kafka_bus.h"
+
+namespace velocity {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using TopicPartitionKey = std::pair<std::string, int32_t>;
+
+struct Settlement {
+  TopicPartitionKey tp;
+  int64_t offset = -1;
+  uint64_t delivery_id = 0;
+  bool ack = false;
+};
+
+// Where handlers leave their acks and nacks; outlives the subscription if a handler acks late.
+struct Settlements {
+  std::mutex mutex;
+  std::vector<Settlement> pending;
+  void push(Settlement s) {
+    std::lock_guard lock(mutex);
+    pending.push_back(std::move(s));
+  }
+  std::vector<Settlement> take() {
+    std::lock_guard lock(mutex);
+    return std::exchange(pending, {});
+  }
+};
+
+struct InFlight {
+  uint64_t delivery_id = 0;
+  bool acked = false;
+};
+
+struct PartitionState {
+  std::map<int64_t, InFlight> in_flight;  // delivered, above the committed prefix
+  int64_t commit_next = -1;               // end of the contiguous acked prefix (to commit)
+  int64_t committed = -1;                 // last commit_next handed to the broker
+  std::optional<int64_t> seek_to;         // set by a nack: re-read from here at seek_at
+  Clock::time_point seek_at{};
+  bool paused = false;
+};
+
+// Owns a vector of TopicPartition* as librdkafka's C++ API wants them.
+struct PartitionList {
+  std::vector<RdKafka::TopicPartition*> items;
+  PartitionList() = default;
+  PartitionList(const PartitionList&) = delete;
+  PartitionList& operator=(const PartitionList&) = delete;
+  ~PartitionList() { RdKafka::TopicPartition::destroy(items); }
+  void add(const TopicPartitionKey& tp, int64_t offset = RdKafka::Topic::OFFSET_INVALID) {
+    items.push_back(RdKafka::TopicPartition::create(tp.first, tp.second, offset));
+  }
+};
+
+class KafkaSubscription final : public Subscription, public RdKafka::RebalanceCb {
+ public:
+  KafkaSubscription(const KafkaBusConfig& config, SubscribeOptions options,
+                    std::function<void(Delivery)> handler)
+      : config_(config), options_(std::move(options)), handler_(std::move(handler)) {}
+
+  ~KafkaSubscription() override { close(std::chrono::milliseconds(0)); }
+
+  Result<void> start() {
+    auto conf = kafka_bus::make_conf(
+        config_, {{"group.id", options_.group},
+                  {"enable.auto.commit", "false"},
+                  {"enable.auto.offset.store", "false"},
+                  {"enable.partition.eof", "false"},
+                  {"auto.offset.reset", options_.start == StartFrom::kEarliest ? "earliest" : "latest"},
+                  {"heartbeat.interval.ms", "500"},
+                  {"session.timeout.ms", "10000"}});
+    if (!conf) return std::unexpected(conf.error());
+    std::string reason;
+    if ((*conf)->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(this), reason) !=
+        RdKafka::Conf::CONF_OK) {
+      return fail(ErrorCode::kInternal, "consumer rebalance_cb: " + reason);
+    }
+    consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), reason));
+    if (!consumer_) return fail(ErrorCode::kInvalidArgument, "create consumer: " + reason);
+    if (auto err = consumer_->subscribe(options_.topics); err != RdKafka::ERR_NO_ERROR) {
+      return fail(ErrorCode::kIo, "subscribe: " + RdKafka::err2str(err));
+    }
+    thread_ = std::thread([this] { run(); });
+    return {};
+  }
+
+  void close(std::chrono::milliseconds grace) override {
+    {
+      std::lock_guard lock(close_mutex_);
+      if (closed_) return;
+      closed_ = true;
+    }
+    grace_deadline_ = Clock::now() + grace;
+    closing_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& partitions) override {
+    const bool cooperative = consumer->rebalance_protocol() == "COOPERATIVE";
+    if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      for (auto* p : partitions) partitions_[{p->topic(), p->partition()}] = PartitionState{};
+      if (cooperative) {
+        delete consumer->incremental_assign(partitions);
+      } else {
+        (void)consumer->assign(partitions);
+      }
+      return;
+    }
+    // Revoked (or lost): commit what was acked, then forget the in-flight deliveries; their
+    // late acks are ignored and the partition's next owner redelivers them.
+    if (err == RdKafka::ERR__REVOKE_PARTITIONS) commit(true);
+    for (auto* p : partitions) partitions_.erase({p->topic(), p->partition()});
+    if (cooperative) {
+      delete consumer->incremental_unassign(partitions);
+    } else {
+      (void)consumer->unassign();
+      partitions_.clear();
+    }
+  }
+
+ private:
+  void run() {
+    for (;;) {
+      apply_settlements();
+      if (closing_ && (unacked() == 0 || Clock::now() >= grace_deadline_)) break;
+      seek_due_partitions();
+      update_pauses();
+      if (Clock::now() >= next_commit_) {
+        commit(false);
+        next_commit_ = Clock::now() + config_.commit_interval;
+      }
+      std::unique_ptr<RdKafka::Message> message(consumer_->consume(closing_ ? 10 : 50));
+      handle(*message);
+    }
+    commit(true);
+    // Leaves the group; the revoke callback runs in here and commits once more.
+    if (auto err = consumer_->close(); err != RdKafka::ERR_NO_ERROR) {
+      log::warn("kafka bus: closing consumer of group {}: {}", options_.group, RdKafka::err2str(err));
+    }
+  }
+
+  void handle(RdKafka::Message& message) {
+    if (message.err() == RdKafka::ERR__TIMED_OUT || message.err() == RdKafka::ERR__PARTITION_EOF) return;
+    if (message.err() != RdKafka::ERR_NO_ERROR) {
+      // librdkafka retries transport and leader errors by itself; these are reports only.
+      log::debug("kafka bus: consumer of group {}: {}", options_.group, message.errstr());
+      return;
+    }
+    const TopicPartitionKey tp{message.topic_name(), message.partition()};
+    auto it = partitions_.find(tp);
+    // Not delivered (hence not committed, hence read again later): messages of a partition
+    // we no longer own, messages behind a pending nack-seek, and anything once closing.
+    if (it == partitions_.end() || it->second.seek_to || closing_) return;
+    const int64_t offset = message.offset();
+    const uint64_t id = next_delivery_id_++;
+    it->second.in_flight[offset] = InFlight{id, false};
+
+    Message m;
+    m.topic = tp.first;
+    m.partition = tp.second;
+    m.offset = offset;
+    m.timestamp_ms = message.timestamp().timestamp;
+    if (message.key() != nullptr) m.key = *message.key();
+    m.payload.assign(static_cast<const char*>(message.payload()), message.len());
+    if (RdKafka::Headers* headers = message.headers()) {
+      for (const auto& h : headers->get_all()) {
+        m.headers.push_back(Header{h.key(), std::string(static_cast<const char*>(h.value()), h.value_size())});
+      }
+    }
+    auto settlements = settlements_;
+    auto settle = [settlements, tp, offset, id](bool ack) {
+      settlements->push(Settlement{tp, offset, id, ack});
+    };
+    auto nack = [settle] { settle(false); };
+    try {
+      handler_(Delivery{std::move(m), [settle] { settle(true); }, nack});
+    } catch (const std::exception& e) {
+      log::error("kafka bus: handler threw: {}; message nacked", e.what());
+      nack();
+    }
+  }
+
+  void apply_settlements() {
+    for (const auto& s : settlements_->take()) {
+      auto p = partitions_.find(s.tp);
+      if (p == partitions_.end()) continue;  // revoked meanwhile
+      PartitionState& st = p->second;
+      auto f = st.in_flight.find(s.offset);
+      if (f == st.in_flight.end() || f->second.delivery_id != s.delivery_id || f->second.acked) continue;
+      if (s.ack) {
+        f->second.acked = true;
+        while (!st.in_flight.empty() && st.in_flight.begin()->second.acked) {
+          st.commit_next = st.in_flight.begin()->first + 1;
+          st.in_flight.erase(st.in_flight.begin());
+        }
+      } else {
+        // This message and the ones after it are read again; they were not committed.
+        st.in_flight.erase(f, st.in_flight.end());
+        st.seek_to = s.offset;
+        st.seek_at = Clock::now() + config_.nack_backoff;
+      }
+    }
+  }
+
+  void seek_due_partitions() {
+    const auto now = Clock::now();
+    for (auto& [tp, st] : partitions_) {
+      if (!st.seek_to || now < st.seek_at || !st.paused) continue;
+      std::unique_ptr<RdKafka::TopicPartition> target(
+          RdKafka::TopicPartition::create(tp.first, tp.second, *st.seek_to));
+      if (auto err = consumer_->seek(*target, 2000); err != RdKafka::ERR_NO_ERROR) {
+        log::warn("kafka bus: seek {}[{}] to {}: {}", tp.first, tp.second, *st.seek_to, RdKafka::err2str(err));
+        st.seek_at = now + config_.nack_backoff;
+        continue;
+      }
+      st.seek_to.reset();
+    }
+  }
+
+  // A partition is paused while a nack-seek is pending, while closing, and (all of them)
+  // while max_in_flight deliveries await their ack.
+  void update_pauses() {
+    const bool full = unacked() >= options_.max_in_flight;
+    PartitionList to_pause;
+    PartitionList to_resume;
+    for (auto& [tp, st] : partitions_) {
+      const bool want = closing_ || full || st.seek_to.has_value();
+      if (want == st.paused) continue;
+      (want ? to_pause : to_resume).add(tp);
+      st.paused = want;
+    }
+    if (!to_pause.items.empty()) (void)consumer_->pause(to_pause.items);
+    if (!to_resume.items.empty()) (void)consumer_->resume(to_resume.items);
+  }
+
+  void commit(bool sync) {
+    PartitionList offsets;
+    for (auto& [tp, st] : partitions_) {
+      if (st.commit_next < 0 || (!sync && st.commit_next == st.committed)) continue;
+      offsets.add(tp, st.commit_next);
+      st.committed = st.commit_next;
+    }
+    if (offsets.items.empty()) return;
+    const auto err = sync ? consumer_->commitSync(offsets.items) : consumer_->commitAsync(offsets.items);
+    if (err != RdKafka::ERR_NO_ERROR) {
+      log::warn("kafka bus: commit for group {}: {}", options_.group, RdKafka::err2str(err));
+    }
+  }
+
+  size_t unacked() const {
+    size_t n = 0;
+    for (const auto& [tp, st] : partitions_) {
+      for (const auto& [offset, f] : st.in_flight) n += f.acked ? 0 : 1;
+    }
+    return n;
+  }
+
+  const KafkaBusConfig config_;
+  const SubscribeOptions options_;
+  const std::function<void(Delivery)> handler_;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::shared_ptr<Settlements> settlements_ = std::make_shared<Settlements>();
+  std::map<TopicPartitionKey, PartitionState> partitions_;  // poll thread only
+  uint64_t next_delivery_id_ = 1;
+  Clock::time_point next_commit_{};
+  std::thread thread_;
+  std::mutex close_mutex_;
+  bool closed_ = false;
+  std::atomic<bool> closing_{false};
+  Clock::time_point grace_deadline_{};  // written before closing_ is set, read after
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Subscription>> KafkaBus::subscribe(SubscribeOptions options,
+                                                          std::function<void(Delivery)> handler) {
+  if (options.topics.empty() || options.group.empty() || !handler) {
+    return fail(ErrorCode::kInvalidArgument, "subscribe: needs topics, a group and a handler");
+  }
+  if (options.max_in_flight == 0) options.max_in_flight = 1;
+  auto subscription = std::make_unique<KafkaSubscription>(config_, std::move(options), std::move(handler));
+  if (auto started = subscription->start(); !started) return std::unexpected(started.error());
+  return std::unique_ptr<Subscription>(std::move(subscription));
+}
+
+}  // namespace velocity
