@@ -3,7 +3,7 @@
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: setup build test test-unit test-sanitize run bench fuzz format clean
+.PHONY: setup build test test-unit test-sanitize run bench fuzz fuzz-run format clean
 
 setup:
 	@scripts/setup
@@ -34,9 +34,16 @@ bench: setup
 	@cmake --build build -j $(JOBS)
 	@bench/run
 
+# libFuzzer targets, built with clang in build/fuzz: every target of velocity_fuzz_target()
+# plus the common unit tests, which prove the <expected> fallback clang needs there.
 fuzz: setup
 	@cmake -S . -B build/fuzz -G Ninja -DVELOCITY_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
-	@cmake --build build/fuzz -j $(JOBS)
+	@cmake --build build/fuzz -j $(JOBS) --target fuzzers velocity_common_test
+
+# Runs every fuzz target for FUZZ_SECONDS (default 60) each from the capture seed corpus;
+# fails on any crash, leak or hang (scripts/fuzz).
+fuzz-run: fuzz
+	@scripts/fuzz build/fuzz
 
 format:
 	@git ls-files '*.cpp' '*.h' | xargs clang-format -i

@@ -38,12 +38,34 @@ function(velocity_library name)
   endif()
 endfunction()
 
-# velocity_fuzz_target(NAME SOURCE DEPS...) — a libFuzzer executable, only with VELOCITY_FUZZ.
+# velocity_fuzz_target(NAME SOURCE [SEED script] DEPS...)
+#   A libFuzzer executable, only with VELOCITY_FUZZ (clang). Every fuzz target joins the
+#   aggregate target `fuzzers` and gets one line "<executable>\t<seed script>" in
+#   ${CMAKE_BINARY_DIR}/fuzz_targets.txt, the list scripts/fuzz runs. SEED defaults to
+#   fuzz_seed.sh beside SOURCE; scripts/fuzz calls it as `<script> <kafka-protocol dir> <corpus dir>`.
 function(velocity_fuzz_target name source)
-  if(VELOCITY_FUZZ)
-    add_executable(${name} ${source})
-    target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
-    target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
-    target_link_libraries(${name} PRIVATE ${ARGN})
+  cmake_parse_arguments(ARG "" "SEED" "" ${ARGN})
+  if(NOT VELOCITY_FUZZ)
+    return()
   endif()
+  add_executable(${name} ${source})
+  # No recovery from undefined behaviour: a finding must stop the run and leave an artifact.
+  target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(${name} PRIVATE ${ARG_UNPARSED_ARGUMENTS})
+
+  if(NOT ARG_SEED)
+    get_filename_component(source_dir ${source} DIRECTORY)
+    if(EXISTS ${source_dir}/fuzz_seed.sh)
+      set(ARG_SEED ${source_dir}/fuzz_seed.sh)
+    endif()
+  endif()
+  if(NOT TARGET fuzzers)
+    add_custom_target(fuzzers)
+    # Evaluated at generate time, so it lists every target added by any folder.
+    file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/fuzz_targets.txt
+         CONTENT "$<JOIN:$<TARGET_GENEX_EVAL:fuzzers,$<TARGET_PROPERTY:fuzzers,VELOCITY_FUZZ_ENTRIES>>,\n>\n")
+  endif()
+  add_dependencies(fuzzers ${name})
+  set_property(TARGET fuzzers APPEND PROPERTY VELOCITY_FUZZ_ENTRIES "$<TARGET_FILE:${name}>\t${ARG_SEED}")
 endfunction()

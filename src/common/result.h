@@ -1,9 +1,16 @@
 // Result<T>: the one error mechanism of internal code. A function that can fail returns
 // Result<T> (std::expected<T, Error>); Error carries a small code and a context string that
 // says what was being done and to what (file, partition, topic). Thread-safe as values are.
+// Where the standard library lacks <expected> (clang 14 on libstdc++ 12, the fuzz build), the
+// same interface comes from common/expected_compat.h; callers still write std::unexpected.
 #pragma once
 
+#include <version>
+#if defined(__cpp_lib_expected)
 #include <expected>
+#else
+#include "common/expected_compat.h"
+#endif
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,8 +42,13 @@ struct Error {
   std::string message() const;
 };
 
+#if defined(__cpp_lib_expected)
 template <typename T>
 using Result = std::expected<T, Error>;
+#else
+template <typename T>
+using Result = compat::expected<T, Error>;
+#endif
 
 // Builds the error side of a Result: `return fail(ErrorCode::kIo, "fsync {}", path);`
 inline std::unexpected<Error> fail(ErrorCode code, std::string context) {
