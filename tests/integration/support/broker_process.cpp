@@ -49,7 +49,7 @@ bool BrokerProcess::mock_requested() {
   return value != nullptr && std::string_view(value) == "1";
 }
 
-Result<std::unique_ptr<BrokerProcess>> BrokerProcess::start() {
+Result<std::unique_ptr<BrokerProcess>> BrokerProcess::start(std::vector<std::string> extra_args) {
   auto root = TempDir::create("velocity-broker-test");
   if (!root) return std::unexpected(root.error());
   std::uint16_t port = 0;
@@ -59,18 +59,20 @@ Result<std::unique_ptr<BrokerProcess>> BrokerProcess::start() {
     if (!free_port) return std::unexpected(free_port.error());
     port = *free_port;
   }
-  std::unique_ptr<BrokerProcess> broker(new BrokerProcess(std::move(*root), mock, port));
+  std::unique_ptr<BrokerProcess> broker(new BrokerProcess(std::move(*root), mock, port, std::move(extra_args)));
   if (auto launched = broker->launch(); !launched) return std::unexpected(launched.error());
   return broker;
 }
 
-BrokerProcess::BrokerProcess(TempDir root, bool mock, std::uint16_t port)
+BrokerProcess::BrokerProcess(TempDir root, bool mock, std::uint16_t port,
+                             std::vector<std::string> extra_args)
     : root_(std::move(root)),
       data_dir_(root_.path() / "data"),
       stdout_path_(root_.path() / "broker.stdout.log"),
       stderr_path_(root_.path() / "broker.stderr.log"),
       mock_(mock),
-      port_(port) {
+      port_(port),
+      extra_args_(std::move(extra_args)) {
   bootstrap_ = fmt::format("{}:{}", host_, port_);
 }
 
@@ -98,6 +100,7 @@ Result<void> BrokerProcess::launch() {
   std::vector<std::string> args{executable};
   if (!mock_) {
     args.insert(args.end(), {"--listen", bootstrap_, "--data-dir", data_dir_.string()});
+    args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   }
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());

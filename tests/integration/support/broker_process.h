@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "support/temp_dir.h"
@@ -26,7 +27,10 @@ class BrokerProcess {
 
   // Starts the broker and waits (bounded) until its port accepts connections. The error
   // carries the tail of the child's stderr when it exits early or never listens.
-  [[nodiscard]] static Result<std::unique_ptr<BrokerProcess>> start();
+  // `extra_args` follow --listen and --data-dir on every launch, restarts included (e.g.
+  // "--group-initial-rebalance-delay-ms", "0"); the mock stand-in ignores them.
+  [[nodiscard]] static Result<std::unique_ptr<BrokerProcess>> start(
+      std::vector<std::string> extra_args = {});
 
   BrokerProcess(const BrokerProcess&) = delete;
   BrokerProcess& operator=(const BrokerProcess&) = delete;
@@ -52,7 +56,7 @@ class BrokerProcess {
   std::string stderr_tail(std::size_t max_lines = 40) const;
 
  private:
-  BrokerProcess(TempDir root, bool mock, std::uint16_t port);
+  BrokerProcess(TempDir root, bool mock, std::uint16_t port, std::vector<std::string> extra_args);
   Result<void> launch();
   Result<void> wait_until_ready();
   Result<std::string> wait_for_mock_bootstrap();
@@ -66,6 +70,7 @@ class BrokerProcess {
   std::string host_ = "127.0.0.1";
   std::uint16_t port_ = 0;
   std::string bootstrap_;
+  std::vector<std::string> extra_args_;
   pid_t pid_ = -1;
   int last_exit_code_ = -1;
 };
