@@ -1,6 +1,9 @@
 # The front door. Every target runs scripts/setup first, so a fresh Debian machine needs
 # nothing else. The build tree is build/; executables land in build/bin/.
 JOBS ?= $(shell nproc)
+# Compiler cache keyed on paths relative to the checkout, so every clone shares hits.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
 CMAKE_FLAGS ?=
 
 .PHONY: setup build test test-unit test-sanitize run bench fuzz fuzz-run format clean
