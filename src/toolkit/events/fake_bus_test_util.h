@@ -107,6 +107,7 @@ class FakeBus : public Publisher, public Subscriber {
         : sub_(std::make_shared<Sub>()) {
       sub_->state = std::move(state);
       sub_->options = std::move(options);
+      std::lock_guard lock(sub_->state->mu);
       const auto& acked = sub_->state->acked[{sub_->options.group, sub_->options.topics[0]}];
       // Resume after the contiguous acked prefix, as a committed position would.
       int64_t next = 0;
