@@ -68,7 +68,13 @@ class MockClusterUnderTest final : public BusUnderTest {
     if (self->host_ == nullptr) return fail(ErrorCode::kInternal, std::string("mock host: ") + err.data());
     self->cluster_ = rd_kafka_mock_cluster_new(self->host_, kBrokers);
     if (self->cluster_ == nullptr) return fail(ErrorCode::kInternal, "rd_kafka_mock_cluster_new failed");
-    auto bus = KafkaBus::connect(bus_config(rd_kafka_mock_cluster_bootstraps(self->cluster_)));
+    KafkaBusConfig config = bus_config(rd_kafka_mock_cluster_bootstraps(self->cluster_));
+    // The mock waits session.timeout.ms - 1 s for members before each rebalance of a
+    // non-empty group (3 s fixed for an empty one), and evicts members whose JoinGroup waits
+    // longer than their session: 4 s is as short as works.
+    config.properties["session.timeout.ms"] = "4000";
+    config.properties["heartbeat.interval.ms"] = "300";
+    auto bus = KafkaBus::connect(std::move(config));
     if (!bus) return std::unexpected(bus.error());
     self->bus_ = std::move(*bus);
     return std::unique_ptr<BusUnderTest>(std::move(self));

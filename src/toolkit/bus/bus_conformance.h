@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <set>
 #include <string>
 #include <vector>
@@ -47,6 +48,9 @@ struct Backend {
   std::set<Capability> capabilities;
   std::function<Result<std::unique_ptr<BusUnderTest>>()> start;
 };
+
+// Test names and failure messages show the backend's name, not its bytes.
+inline void PrintTo(const Backend& backend, std::ostream* os) { *os << backend.name; }
 
 inline std::vector<Backend> with_capability(const std::vector<Backend>& all, Capability c) {
   std::vector<Backend> out;
