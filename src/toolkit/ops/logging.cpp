@@ -36,7 +36,8 @@ class JsonFormatter : public spdlog::formatter {
   explicit JsonFormatter(std::string service) : service_(std::move(service)) {}
 
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    nlohmann::json line{
+    // ordered_json keeps the fields in the documented order: time, level, service, message.
+    nlohmann::ordered_json line{
         {"time", utc_time(msg.time)},
         // The names VELOCITY_LOG_LEVEL accepts ("warn", not spdlog's "warning").
         {"level", kLevels[static_cast<size_t>(msg.level)]},
@@ -48,7 +49,7 @@ class JsonFormatter : public spdlog::formatter {
       line["span_id"] = trace->parent_id_hex();
     }
     // Invalid UTF-8 in a message must not lose the line: replace it instead of throwing.
-    const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    const std::string text = line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
     dest.append(text.data(), text.data() + text.size());
     dest.push_back('\n');
   }

@@ -43,6 +43,7 @@ TEST(Logging, JsonLinesCarryTimeLevelServiceMessageAndTrace) {
 
   const auto lines = lines_of(out.str());
   ASSERT_EQ(lines.size(), 2u) << out.str();
+  EXPECT_EQ(lines[0].rfind(R"({"time":")", 0), 0u) << lines[0];
   const auto first = nlohmann::json::parse(lines[0]);
   EXPECT_EQ(first["level"], "info");
   EXPECT_EQ(first["service"], "orders");
