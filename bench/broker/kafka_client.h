@@ -24,14 +24,17 @@ using KafkaHandle = std::unique_ptr<rd_kafka_t, KafkaHandleDeleter>;
 using KafkaSettings = std::vector<std::pair<std::string, std::string>>;
 
 // Creates a client; `configure` may install callbacks or an opaque on the conf first.
-[[nodiscard]] Result<KafkaHandle> make_client(rd_kafka_type_t type, const KafkaSettings& settings,
-                                              const std::function<void(rd_kafka_conf_t*)>& configure = {});
+[[nodiscard]] Result<KafkaHandle> make_client(
+    rd_kafka_type_t type, const KafkaSettings& settings,
+    const std::function<void(rd_kafka_conf_t*)>& configure = {});
 
 // Creates `topic` with `partitions` partitions; a topic that already exists is an error, so
 // every run starts from an empty log.
-[[nodiscard]] Result<void> create_topic(const std::string& bootstrap, const std::string& topic, int partitions);
+[[nodiscard]] Result<void> create_topic(const std::string& bootstrap, const std::string& topic,
+                                        int partitions);
 
 // Sum over partitions of (high watermark - low watermark): the backlog a consumer can read.
-[[nodiscard]] Result<int64_t> backlog_messages(rd_kafka_t* client, const std::string& topic, int partitions);
+[[nodiscard]] Result<int64_t> backlog_messages(rd_kafka_t* client, const std::string& topic,
+                                               int partitions);
 
 }  // namespace velocity::bench

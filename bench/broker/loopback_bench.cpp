@@ -1,14 +1,13 @@
 #include "loopback_bench.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <atomic>
 #include <cerrno>
@@ -70,8 +69,8 @@ Result<int64_t> send_for(const LoopbackOptions& options, const sockaddr_in& addr
     return fail(ErrorCode::kIo, fmt::format("connect: {}", std::strerror(errno)));
   }
   const std::vector<char> chunk(static_cast<size_t>(options.chunk_bytes), 'v');
-  const auto deadline =
-      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.seconds));
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(options.seconds));
   int64_t writes = 0;
   // The clock is read once every 64 writes; a syscall per write dominates anyway.
   while ((writes & 63) != 0 || Clock::now() < deadline) {
@@ -99,10 +98,12 @@ Result<uint16_t> free_port() {
 
 Result<Figures> run_loopback(const LoopbackOptions& options) {
   Socket listener(::socket(AF_INET, SOCK_STREAM, 0));
-  if (listener.fd() < 0) return fail(ErrorCode::kIo, fmt::format("socket: {}", std::strerror(errno)));
+  if (listener.fd() < 0)
+    return fail(ErrorCode::kIo, fmt::format("socket: {}", std::strerror(errno)));
   auto address = bound_listener(listener);
   if (!address) return std::unexpected(address.error());
-  if (listen(listener.fd(), 1) != 0) return fail(ErrorCode::kIo, fmt::format("listen: {}", std::strerror(errno)));
+  if (listen(listener.fd(), 1) != 0)
+    return fail(ErrorCode::kIo, fmt::format("listen: {}", std::strerror(errno)));
 
   std::atomic<int64_t> received{0};
   std::atomic<double> receive_seconds{0};

@@ -3,7 +3,6 @@
 // the measurements and builds the report. Subcommands: free-port, loopback, create-topic,
 // produce-latency, produce-throughput, consume.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <string>
 
@@ -28,7 +27,8 @@ int report(const velocity::Result<Figures>& figures) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"velocity_broker_bench: produce, consume and loopback measurements for velocity-broker"};
+  CLI::App app{
+      "velocity_broker_bench: produce, consume and loopback measurements for velocity-broker"};
   app.require_subcommand(1);
   app.option_defaults()->always_capture_default();
 
@@ -42,32 +42,40 @@ int main(int argc, char** argv) {
   auto add_target = [&](CLI::App* command) {
     command->add_option("--bootstrap", bootstrap, "Broker address HOST:PORT");
     command->add_option("--topic", topic, "Topic to use");
-    command->add_option("--partitions", partitions, "Partitions of the topic")->check(CLI::Range(1, 100000));
+    command->add_option("--partitions", partitions, "Partitions of the topic")
+        ->check(CLI::Range(1, 100000));
   };
 
   auto* port_command = app.add_subcommand("free-port", "Print a free TCP port on 127.0.0.1");
 
   auto* loopback_command = app.add_subcommand("loopback", "Plain TCP over 127.0.0.1, one stream");
-  loopback_command->add_option("--chunk-bytes", loopback.chunk_bytes, "Bytes per write")->check(CLI::Range(1, 1 << 24));
+  loopback_command->add_option("--chunk-bytes", loopback.chunk_bytes, "Bytes per write")
+      ->check(CLI::Range(1, 1 << 24));
   loopback_command->add_option("--seconds", loopback.seconds, "Duration");
 
-  auto* create_command = app.add_subcommand("create-topic", "Create the topic through the Admin API");
+  auto* create_command =
+      app.add_subcommand("create-topic", "Create the topic through the Admin API");
   add_target(create_command);
 
-  auto* latency_command = app.add_subcommand("produce-latency", "One message in flight, acks=all: ack latency");
-  auto* throughput_command = app.add_subcommand("produce-throughput", "Pipelined producers, acks=all: throughput");
+  auto* latency_command =
+      app.add_subcommand("produce-latency", "One message in flight, acks=all: ack latency");
+  auto* throughput_command =
+      app.add_subcommand("produce-throughput", "Pipelined producers, acks=all: throughput");
   for (auto* command : {latency_command, throughput_command}) {
     add_target(command);
     command->add_option("--message-bytes", produce.message_bytes, "Payload bytes per message")
         ->check(CLI::Range(1, 1 << 20));
     command->add_option("--seconds", produce.seconds, "Duration");
   }
-  throughput_command->add_option("--producers", produce.producers, "Clients, each with its own connection")
+  throughput_command
+      ->add_option("--producers", produce.producers, "Clients, each with its own connection")
       ->check(CLI::Range(1, 1000));
 
-  auto* consume_command = app.add_subcommand("consume", "Read the topic's backlog from the first offset");
+  auto* consume_command =
+      app.add_subcommand("consume", "Read the topic's backlog from the first offset");
   add_target(consume_command);
-  consume_command->add_option("--max-messages", consume.max_messages, "Read at most this many (0 = all)");
+  consume_command->add_option("--max-messages", consume.max_messages,
+                              "Read at most this many (0 = all)");
 
   CLI11_PARSE(app, argc, argv);
   produce.bootstrap = consume.bootstrap = bootstrap;

@@ -45,10 +45,8 @@ std::vector<char> make_payload(int bytes) {
 
 KafkaSettings producer_settings(const ProduceOptions& options, bool pipelined) {
   KafkaSettings settings = {
-      {"bootstrap.servers", options.bootstrap},
-      {"acks", "all"},
-      {"socket.nagle.disable", "true"},
-      {"compression.type", "none"},
+      {"bootstrap.servers", options.bootstrap}, {"acks", "all"},
+      {"socket.nagle.disable", "true"},         {"compression.type", "none"},
       {"message.timeout.ms", "60000"},
   };
   if (pipelined) {
@@ -61,17 +59,20 @@ KafkaSettings producer_settings(const ProduceOptions& options, bool pipelined) {
   return settings;
 }
 
-Result<KafkaHandle> make_producer(const ProduceOptions& options, bool pipelined, Deliveries& deliveries) {
-  return make_client(RD_KAFKA_PRODUCER, producer_settings(options, pipelined), [&deliveries](rd_kafka_conf_t* conf) {
-    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-    rd_kafka_conf_set_opaque(conf, &deliveries);
-  });
+Result<KafkaHandle> make_producer(const ProduceOptions& options, bool pipelined,
+                                  Deliveries& deliveries) {
+  return make_client(RD_KAFKA_PRODUCER, producer_settings(options, pipelined),
+                     [&deliveries](rd_kafka_conf_t* conf) {
+                       rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+                       rd_kafka_conf_set_opaque(conf, &deliveries);
+                     });
 }
 
 rd_kafka_resp_err_t produce_one(rd_kafka_t* client, const std::string& topic, int32_t partition,
                                 const std::vector<char>& payload) {
   return rd_kafka_producev(client, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
-                           RD_KAFKA_V_VALUE(const_cast<char*>(payload.data()), payload.size()), RD_KAFKA_V_END);
+                           RD_KAFKA_V_VALUE(const_cast<char*>(payload.data()), payload.size()),
+                           RD_KAFKA_V_END);
 }
 
 struct PipelinedResult {
@@ -80,8 +81,8 @@ struct PipelinedResult {
   std::string error;
 };
 
-void produce_until(const ProduceOptions& options, const std::vector<char>& payload, Clock::time_point deadline,
-                   PipelinedResult& result) {
+void produce_until(const ProduceOptions& options, const std::vector<char>& payload,
+                   Clock::time_point deadline, PipelinedResult& result) {
   Deliveries deliveries;
   auto client = make_producer(options, true, deliveries);
   if (!client) {
@@ -94,7 +95,8 @@ void produce_until(const ProduceOptions& options, const std::vector<char>& paylo
       rd_kafka_poll(client->get(), 0);
       if (Clock::now() >= deadline) break;
     }
-    rd_kafka_resp_err_t err = produce_one(client->get(), options.topic, RD_KAFKA_PARTITION_UA, payload);
+    rd_kafka_resp_err_t err =
+        produce_one(client->get(), options.topic, RD_KAFKA_PARTITION_UA, payload);
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       rd_kafka_poll(client->get(), 1);
       if (Clock::now() >= deadline) break;
@@ -112,7 +114,8 @@ void produce_until(const ProduceOptions& options, const std::vector<char>& paylo
   result.acked = deliveries.acked;
   result.failed = deliveries.failed;
   if (deliveries.failed > 0 && result.error.empty()) {
-    result.error = fmt::format("{} messages failed, last: {}", deliveries.failed, rd_kafka_err2str(deliveries.last_error));
+    result.error = fmt::format("{} messages failed, last: {}", deliveries.failed,
+                               rd_kafka_err2str(deliveries.last_error));
   }
 }
 
@@ -128,16 +131,20 @@ Result<Figures> run_one_in_flight(const ProduceOptions& options) {
 
   const double cpu_before = process_cpu_seconds();
   const auto start = Clock::now();
-  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.seconds));
+  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
+                                    std::chrono::duration<double>(options.seconds));
   int32_t partition = 0;
   while (Clock::now() < deadline) {
     const int64_t settled_before = deliveries.acked + deliveries.failed;
     const auto sent = Clock::now();
     rd_kafka_resp_err_t err = produce_one(client->get(), options.topic, partition, payload);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return fail(ErrorCode::kIo, fmt::format("produce: {}", rd_kafka_err2str(err)));
-    while (deliveries.acked + deliveries.failed == settled_before) rd_kafka_poll(client->get(), 100);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+      return fail(ErrorCode::kIo, fmt::format("produce: {}", rd_kafka_err2str(err)));
+    while (deliveries.acked + deliveries.failed == settled_before)
+      rd_kafka_poll(client->get(), 100);
     if (deliveries.failed > 0) {
-      return fail(ErrorCode::kIo, fmt::format("delivery failed: {}", rd_kafka_err2str(deliveries.last_error)));
+      return fail(ErrorCode::kIo,
+                  fmt::format("delivery failed: {}", rd_kafka_err2str(deliveries.last_error)));
     }
     latencies_us.push_back(seconds_between(sent, Clock::now()) * 1e6);
     partition = (partition + 1) % options.partitions;
@@ -164,11 +171,14 @@ Result<Figures> run_pipelined(const ProduceOptions& options) {
   std::vector<PipelinedResult> results(static_cast<size_t>(options.producers));
   const double cpu_before = process_cpu_seconds();
   const auto start = Clock::now();
-  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.seconds));
+  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
+                                    std::chrono::duration<double>(options.seconds));
   {
     std::vector<std::jthread> threads;
     for (auto& result : results) {
-      threads.emplace_back([&options, &payload, deadline, &result] { produce_until(options, payload, deadline, result); });
+      threads.emplace_back([&options, &payload, deadline, &result] {
+        produce_until(options, payload, deadline, result);
+      });
     }
   }
   const double elapsed = seconds_between(start, Clock::now());
