@@ -39,8 +39,8 @@ class Env {
   // true/false, 1/0, yes/no, on/off (any case).
   [[nodiscard]] Result<bool> boolean(std::string_view name, bool fallback) const;
   // "250ms", "5s", "2m", "1h"; a bare number is milliseconds.
-  [[nodiscard]] Result<std::chrono::milliseconds> duration(std::string_view name,
-                                                           std::chrono::milliseconds fallback) const;
+  [[nodiscard]] Result<std::chrono::milliseconds> duration(
+      std::string_view name, std::chrono::milliseconds fallback) const;
   [[nodiscard]] Result<Endpoint> endpoint(std::string_view name, std::string_view fallback) const;
   // One of `allowed` (exact match, case-insensitive; returned lowercase).
   [[nodiscard]] Result<std::string> choice(std::string_view name, std::string_view fallback,
@@ -56,7 +56,8 @@ class Env {
                                       int64_t min = std::numeric_limits<int64_t>::min(),
                                       int64_t max = std::numeric_limits<int64_t>::max());
 [[nodiscard]] Result<bool> env_bool(std::string_view name, bool fallback);
-[[nodiscard]] Result<std::chrono::milliseconds> env_duration(std::string_view name, std::chrono::milliseconds fallback);
+[[nodiscard]] Result<std::chrono::milliseconds> env_duration(std::string_view name,
+                                                             std::chrono::milliseconds fallback);
 [[nodiscard]] Result<Endpoint> env_endpoint(std::string_view name, std::string_view fallback);
 
 // Thrown only by required(), for a service's main() to stop at start-up with a clear message.

@@ -4,11 +4,11 @@
 // Thread-safe after init; call init_logging once at start-up.
 #pragma once
 
-#include <memory>
-#include <string>
-
 #include <spdlog/formatter.h>
 #include <spdlog/logger.h>
+
+#include <memory>
+#include <string>
 
 #include "velocity/config.h"
 #include "velocity/result.h"
@@ -24,14 +24,16 @@ struct LogOptions {
 
   // VELOCITY_LOG_FORMAT = json | text (default: text when stderr is a terminal, else json) and
   // VELOCITY_LOG_LEVEL (default info); a malformed value is an error naming the variable.
-  [[nodiscard]] static Result<LogOptions> from_env(std::string service, const config::Env& env = config::Env());
+  [[nodiscard]] static Result<LogOptions> from_env(std::string service,
+                                                   const config::Env& env = config::Env());
 };
 
 // The formatter of one format, for tests and for loggers with their own sinks.
 std::unique_ptr<spdlog::formatter> make_log_formatter(const LogOptions& options);
 
 // A synchronous logger writing to `sink` in the options' format and level.
-[[nodiscard]] Result<std::shared_ptr<spdlog::logger>> make_logger(const LogOptions& options, spdlog::sink_ptr sink);
+[[nodiscard]] Result<std::shared_ptr<spdlog::logger>> make_logger(const LogOptions& options,
+                                                                  spdlog::sink_ptr sink);
 
 // Makes a stderr logger the process default.
 [[nodiscard]] Result<void> init_logging(const LogOptions& options);

@@ -57,12 +57,13 @@ class RouteTable {
 };
 
 // Adds GET /healthz, /readyz and /metrics to `routes`.
-void add_ops_routes(RouteTable& routes, const Readiness& readiness, const metrics::Registry& registry);
+void add_ops_routes(RouteTable& routes, const Readiness& readiness,
+                    const metrics::Registry& registry);
 
 struct OpsServerOptions {
-  config::Endpoint bind{"0.0.0.0", 9100};  // port 0 picks a free port (tests)
-  size_t header_limit = 8 * 1024;          // request line + headers; over it → 431
-  size_t body_limit = 64 * 1024;           // over it → 413
+  config::Endpoint bind{"0.0.0.0", 9100};        // port 0 picks a free port (tests)
+  size_t header_limit = 8 * 1024;                // request line + headers; over it → 431
+  size_t body_limit = 64 * 1024;                 // over it → 413
   std::chrono::milliseconds read_timeout{5000};  // per request, from its first byte to its last
   size_t max_connections = 64;                   // further connections are closed at once
 
@@ -74,9 +75,9 @@ struct OpsServerOptions {
 class OpsServer {
  public:
   // Binds, then serves on its own thread until stop() or destruction.
-  [[nodiscard]] static Result<std::unique_ptr<OpsServer>> start(OpsServerOptions options, const Readiness& readiness,
-                                                                const metrics::Registry& registry =
-                                                                    metrics::default_registry());
+  [[nodiscard]] static Result<std::unique_ptr<OpsServer>> start(
+      OpsServerOptions options, const Readiness& readiness,
+      const metrics::Registry& registry = metrics::default_registry());
   ~OpsServer();
   OpsServer(const OpsServer&) = delete;
   OpsServer& operator=(const OpsServer&) = delete;

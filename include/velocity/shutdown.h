@@ -27,7 +27,7 @@ struct StopStepReport {
 };
 
 struct ShutdownReport {
-  std::string reason;                // "SIGTERM", "SIGINT" or what request() was given
+  std::string reason;                 // "SIGTERM", "SIGINT" or what request() was given
   std::vector<StopStepReport> steps;  // in the order they ran
   std::chrono::milliseconds took{0};
   bool clean() const;  // every step done
@@ -36,7 +36,8 @@ struct ShutdownReport {
 class ShutdownSignal {
  public:
   // watch_signals = false leaves SIGTERM/SIGINT alone (tests that only call request()).
-  explicit ShutdownSignal(std::chrono::milliseconds total_bound = std::chrono::seconds(30), bool watch_signals = true);
+  explicit ShutdownSignal(std::chrono::milliseconds total_bound = std::chrono::seconds(30),
+                          bool watch_signals = true);
   ~ShutdownSignal();
   ShutdownSignal(const ShutdownSignal&) = delete;
   ShutdownSignal& operator=(const ShutdownSignal&) = delete;

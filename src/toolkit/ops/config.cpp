@@ -10,13 +10,15 @@ namespace {
 
 std::string lowercase(std::string_view text) {
   std::string out(text);
-  std::ranges::transform(out, out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::ranges::transform(out, out.begin(),
+                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
-std::unexpected<Error> malformed(std::string_view name, std::string_view value, std::string_view expected) {
-  return fail(ErrorCode::kInvalidArgument,
-              std::string(name) + "='" + std::string(value) + "': expected " + std::string(expected));
+std::unexpected<Error> malformed(std::string_view name, std::string_view value,
+                                 std::string_view expected) {
+  return fail(ErrorCode::kInvalidArgument, std::string(name) + "='" + std::string(value) +
+                                               "': expected " + std::string(expected));
 }
 
 std::optional<int64_t> to_int(std::string_view text) {
@@ -30,12 +32,15 @@ std::optional<int64_t> to_int(std::string_view text) {
 
 Result<Endpoint> parse_endpoint(std::string_view text) {
   const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos) return fail(ErrorCode::kInvalidArgument, "no ':' before the port");
+  if (colon == std::string_view::npos)
+    return fail(ErrorCode::kInvalidArgument, "no ':' before the port");
   std::string_view host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   if (host.empty()) return fail(ErrorCode::kInvalidArgument, "empty host");
   const auto port = to_int(text.substr(colon + 1));
-  if (!port || *port < 0 || *port > 65535) return fail(ErrorCode::kInvalidArgument, "port is not 0..65535");
+  if (!port || *port < 0 || *port > 65535)
+    return fail(ErrorCode::kInvalidArgument, "port is not 0..65535");
   return Endpoint{std::string(host), static_cast<uint16_t>(*port)};
 }
 
@@ -55,13 +60,15 @@ Result<std::string> Env::string(std::string_view name, std::string_view fallback
   return *value;
 }
 
-Result<int64_t> Env::integer(std::string_view name, int64_t fallback, int64_t min, int64_t max) const {
+Result<int64_t> Env::integer(std::string_view name, int64_t fallback, int64_t min,
+                             int64_t max) const {
   auto value = lookup_(name);
   if (!value || value->empty()) return fallback;
   const auto parsed = to_int(*value);
   if (!parsed) return malformed(name, *value, "an integer");
   if (*parsed < min || *parsed > max) {
-    return malformed(name, *value, "an integer in " + std::to_string(min) + ".." + std::to_string(max));
+    return malformed(name, *value,
+                     "an integer in " + std::to_string(min) + ".." + std::to_string(max));
   }
   return *parsed;
 }
@@ -75,7 +82,8 @@ Result<bool> Env::boolean(std::string_view name, bool fallback) const {
   return malformed(name, *value, "true/false, 1/0, yes/no or on/off");
 }
 
-Result<std::chrono::milliseconds> Env::duration(std::string_view name, std::chrono::milliseconds fallback) const {
+Result<std::chrono::milliseconds> Env::duration(std::string_view name,
+                                                std::chrono::milliseconds fallback) const {
   auto value = lookup_(name);
   if (!value || value->empty()) return fallback;
   std::string_view text = *value;
@@ -111,15 +119,20 @@ Result<std::string> Env::choice(std::string_view name, std::string_view fallback
   return malformed(name, v, expected);
 }
 
-Result<std::string> env_string(std::string_view name, std::string_view fallback) { return Env().string(name, fallback); }
+Result<std::string> env_string(std::string_view name, std::string_view fallback) {
+  return Env().string(name, fallback);
+}
 
 Result<int64_t> env_int(std::string_view name, int64_t fallback, int64_t min, int64_t max) {
   return Env().integer(name, fallback, min, max);
 }
 
-Result<bool> env_bool(std::string_view name, bool fallback) { return Env().boolean(name, fallback); }
+Result<bool> env_bool(std::string_view name, bool fallback) {
+  return Env().boolean(name, fallback);
+}
 
-Result<std::chrono::milliseconds> env_duration(std::string_view name, std::chrono::milliseconds fallback) {
+Result<std::chrono::milliseconds> env_duration(std::string_view name,
+                                               std::chrono::milliseconds fallback) {
   return Env().duration(name, fallback);
 }
 

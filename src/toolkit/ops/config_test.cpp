@@ -28,8 +28,14 @@ TEST(Config, UnsetOrEmptyVariablesYieldTheDefault) {
 }
 
 TEST(Config, WellFormedValuesAreParsed) {
-  auto env = env_of({{"N", "-42"}, {"B", "Off"}, {"D1", "250ms"}, {"D2", "5s"}, {"D3", "2m"}, {"D4", "1500"},
-                     {"S", "hello"}, {"F", "JSON"}});
+  auto env = env_of({{"N", "-42"},
+                     {"B", "Off"},
+                     {"D1", "250ms"},
+                     {"D2", "5s"},
+                     {"D3", "2m"},
+                     {"D4", "1500"},
+                     {"S", "hello"},
+                     {"F", "JSON"}});
   EXPECT_EQ(env.integer("N", 0).value(), -42);
   EXPECT_EQ(env.boolean("B", true).value(), false);
   EXPECT_EQ(env.duration("D1", 0ms).value(), 250ms);
@@ -41,17 +47,22 @@ TEST(Config, WellFormedValuesAreParsed) {
 }
 
 TEST(Config, MalformedValuesNameTheVariableAndTheExpectedForm) {
-  auto env = env_of({{"VELOCITY_X", "5x"}, {"VELOCITY_B", "maybe"}, {"VELOCITY_D", "5 s"}, {"VELOCITY_F", "xml"},
+  auto env = env_of({{"VELOCITY_X", "5x"},
+                     {"VELOCITY_B", "maybe"},
+                     {"VELOCITY_D", "5 s"},
+                     {"VELOCITY_F", "xml"},
                      {"VELOCITY_BIG", "99999999999999999999"}});
   auto x = env.integer("VELOCITY_X", 5);
   ASSERT_FALSE(x);
   EXPECT_EQ(x.error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(x.error().context, "VELOCITY_X='5x': expected an integer");
   EXPECT_FALSE(env.integer("VELOCITY_BIG", 0));
-  EXPECT_NE(env.boolean("VELOCITY_B", false).error().context.find("VELOCITY_B='maybe'"), std::string::npos);
-  EXPECT_NE(env.duration("VELOCITY_D", 1s).error().context.find("VELOCITY_D"), std::string::npos);
-  EXPECT_NE(env.choice("VELOCITY_F", "json", {"json", "text"}).error().context.find("one of json text"),
+  EXPECT_NE(env.boolean("VELOCITY_B", false).error().context.find("VELOCITY_B='maybe'"),
             std::string::npos);
+  EXPECT_NE(env.duration("VELOCITY_D", 1s).error().context.find("VELOCITY_D"), std::string::npos);
+  EXPECT_NE(
+      env.choice("VELOCITY_F", "json", {"json", "text"}).error().context.find("one of json text"),
+      std::string::npos);
 }
 
 TEST(Config, IntegersOutsideTheirRangeAreRejected) {
@@ -62,7 +73,8 @@ TEST(Config, IntegersOutsideTheirRangeAreRejected) {
 }
 
 TEST(Config, EndpointsParseHostAndPort) {
-  auto env = env_of({{"A", "127.0.0.1:0"}, {"B", "[::1]:9100"}, {"C", "localhost"}, {"D", "h:65536"}});
+  auto env =
+      env_of({{"A", "127.0.0.1:0"}, {"B", "[::1]:9100"}, {"C", "localhost"}, {"D", "h:65536"}});
   EXPECT_EQ(env.endpoint("A", "").value(), (Endpoint{"127.0.0.1", 0}));
   EXPECT_EQ(env.endpoint("B", "").value(), (Endpoint{"::1", 9100}));
   EXPECT_EQ(env.endpoint("UNSET", "0.0.0.0:9100").value(), (Endpoint{"0.0.0.0", 9100}));

@@ -18,7 +18,8 @@ namespace velocity::metrics {
 // sample of a declared family; returns the samples as "name{labels}" → value.
 inline std::map<std::string, double> parse_exposition(const std::string& text) {
   static const std::regex help(R"(^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .*$)");
-  static const std::regex type(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$)");
+  static const std::regex type(
+      R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$)");
   static const std::regex sample(
       R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\.)*",?)*\})? (\S+)$)");
   std::map<std::string, double> out;
@@ -36,7 +37,8 @@ inline std::map<std::string, double> parse_exposition(const std::string& text) {
     std::string name = m[1];
     std::string family = name;
     for (const char* suffix : {"_bucket", "_sum", "_count"}) {
-      if (!declared.contains(family) && family.ends_with(suffix)) family.resize(family.size() - std::strlen(suffix));
+      if (!declared.contains(family) && family.ends_with(suffix))
+        family.resize(family.size() - std::strlen(suffix));
     }
     EXPECT_TRUE(declared.contains(family)) << "sample of an undeclared family: " << line;
     std::string value = m[5];

@@ -1,28 +1,29 @@
 #include "velocity/logging.h"
 
+#include <fmt/format.h>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <ctime>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "velocity/trace.h"
 
 namespace velocity::ops {
 namespace {
 
-const std::vector<std::string_view> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+const std::vector<std::string_view> kLevels = {"trace", "debug",    "info", "warn",
+                                               "error", "critical", "off"};
 
 // RFC 3339 in UTC with milliseconds: 2024-05-01T12:00:00.123Z.
 std::string utc_time(spdlog::log_clock::time_point time) {
   const auto since_epoch = time.time_since_epoch();
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
-  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds).count();
+  const auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds).count();
   const std::time_t t = seconds.count();
   std::tm tm{};
   gmtime_r(&t, &tm);
@@ -49,12 +50,15 @@ class JsonFormatter : public spdlog::formatter {
       line["span_id"] = trace->parent_id_hex();
     }
     // Invalid UTF-8 in a message must not lose the line: replace it instead of throwing.
-    const std::string text = line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    const std::string text =
+        line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
     dest.append(text.data(), text.data() + text.size());
     dest.push_back('\n');
   }
 
-  std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(service_); }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<JsonFormatter>(service_);
+  }
 
  private:
   std::string service_;
@@ -63,13 +67,16 @@ class JsonFormatter : public spdlog::formatter {
 // %* in the text pattern: " trace=<id>" when a trace is current, nothing otherwise.
 class TraceFlag : public spdlog::custom_flag_formatter {
  public:
-  void format(const spdlog::details::log_msg&, const std::tm&, spdlog::memory_buf_t& dest) override {
+  void format(const spdlog::details::log_msg&, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
     if (const auto trace = trace::current()) {
       const std::string text = " trace=" + trace->trace_id_hex();
       dest.append(text.data(), text.data() + text.size());
     }
   }
-  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<TraceFlag>(); }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<TraceFlag>();
+  }
 };
 
 }  // namespace
@@ -93,11 +100,13 @@ std::unique_ptr<spdlog::formatter> make_log_formatter(const LogOptions& options)
   // The service name is literal text in the pattern, so a '%' in it must be escaped.
   std::string service;
   for (char c : options.service) service += c == '%' ? "%%" : std::string(1, c);
-  formatter->add_flag<TraceFlag>('*').set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ " + service + ": %v%*");
+  formatter->add_flag<TraceFlag>('*').set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ " + service +
+                                                  ": %v%*");
   return formatter;
 }
 
-Result<std::shared_ptr<spdlog::logger>> make_logger(const LogOptions& options, spdlog::sink_ptr sink) {
+Result<std::shared_ptr<spdlog::logger>> make_logger(const LogOptions& options,
+                                                    spdlog::sink_ptr sink) {
   if (std::ranges::find(kLevels, options.level) == kLevels.end()) {
     return fail(ErrorCode::kInvalidArgument, "log level '" + options.level + "'");
   }

@@ -1,12 +1,11 @@
 #include "velocity/logging.h"
 
 #include <gtest/gtest.h>
-
-#include <regex>
-#include <sstream>
+#include <spdlog/sinks/ostream_sink.h>
 
 #include <nlohmann/json.hpp>
-#include <spdlog/sinks/ostream_sink.h>
+#include <regex>
+#include <sstream>
 
 #include "velocity/trace.h"
 
@@ -68,7 +67,8 @@ TEST(Logging, TextLinesAreForHumansAndShowTheTrace) {
   (*logger)->debug("hello");
   const auto lines = lines_of(out.str());
   ASSERT_EQ(lines.size(), 1u);
-  EXPECT_NE(lines[0].find("cart: hello trace=" + trace.trace_id_hex()), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("cart: hello trace=" + trace.trace_id_hex()), std::string::npos)
+      << lines[0];
   EXPECT_EQ(lines[0].front(), '2');  // starts with the date
 }
 

@@ -13,7 +13,8 @@ TEST(Metrics, CountersGaugesAndHistogramsRenderAsValidExposition) {
   Registry registry;
   registry.counter("events_consumed_total", "Events consumed", {{"topic", "shop.orders"}}).inc(3);
   registry.gauge("outbox_backlog", "Rows waiting\nto be published").set(7);
-  auto& latency = registry.histogram("handler_seconds", "Handler latency", {{"type", "a\"b"}}, {0.1, 1});
+  auto& latency =
+      registry.histogram("handler_seconds", "Handler latency", {{"type", "a\"b"}}, {0.1, 1});
   latency.observe(0.05);
   latency.observe(0.5);
   latency.observe(5);

@@ -30,7 +30,8 @@ struct Shared {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<Shared> shared) : stream_(std::move(socket)), shared_(std::move(shared)) {
+  Session(tcp::socket socket, std::shared_ptr<Shared> shared)
+      : stream_(std::move(socket)), shared_(std::move(shared)) {
     ++shared_->connections;
   }
   ~Session() { --shared_->connections; }
@@ -40,24 +41,29 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(static_cast<uint32_t>(shared_->options.header_limit));
     parser_->body_limit(shared_->options.body_limit);
     stream_.expires_after(shared_->options.read_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
   }
 
  private:
   void on_read(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == http::error::partial_message || ec == asio::error::eof ||
-        ec == beast::error::timeout || ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
+        ec == asio::error::eof || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
       // The peer left or went quiet: nothing useful to answer.
       close();
       return;
     }
-    if (ec == http::error::header_limit) return respond(json_error(431, "request header too large"), false);
-    if (ec == http::error::body_limit) return respond(json_error(413, "request body too large"), false);
+    if (ec == http::error::header_limit)
+      return respond(json_error(431, "request header too large"), false);
+    if (ec == http::error::body_limit)
+      return respond(json_error(413, "request body too large"), false);
     if (ec) return respond(json_error(400, "malformed request: " + ec.message()), false);
 
     auto request = parser_->release();
-    HttpRequest req{std::string(request.method_string()), std::string(request.target()), std::move(request.body())};
+    HttpRequest req{std::string(request.method_string()), std::string(request.target()),
+                    std::move(request.body())};
     respond(shared_->routes.handle(req), request.keep_alive());
   }
 
@@ -71,11 +77,12 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.keep_alive(keep_alive);
     response_.prepare_payload();
     stream_.expires_after(shared_->options.read_timeout);
-    http::async_write(stream_, response_, [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
-      if (ec) return self->close();
-      if (keep_alive) return self->read_request();
-      self->drain();
-    });
+    http::async_write(stream_, response_,
+                      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                        if (ec) return self->close();
+                        if (keep_alive) return self->read_request();
+                        self->drain();
+                      });
   }
 
   // After an answer that ends the connection, stop sending and read what the client still sends
@@ -89,10 +96,11 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void drain_more() {
-    stream_.async_read_some(asio::buffer(scratch_), [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (ec) return self->close();
-      self->drain_more();
-    });
+    stream_.async_read_some(asio::buffer(scratch_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->close();
+                              self->drain_more();
+                            });
   }
 
   void close() {
@@ -125,7 +133,8 @@ struct OpsServer::Impl {
       if (ec == asio::error::operation_aborted) return;
       if (!ec) {
         if (shared->connections.load() >= shared->options.max_connections) {
-          log::warn("ops server: refusing a connection over the limit of {}", shared->options.max_connections);
+          log::warn("ops server: refusing a connection over the limit of {}",
+                    shared->options.max_connections);
         } else {
           std::make_shared<Session>(std::move(socket), shared)->read_request();
         }
@@ -135,7 +144,8 @@ struct OpsServer::Impl {
   }
 };
 
-Result<OpsServerOptions> OpsServerOptions::from_env(std::string_view default_bind, const config::Env& env) {
+Result<OpsServerOptions> OpsServerOptions::from_env(std::string_view default_bind,
+                                                    const config::Env& env) {
   OpsServerOptions options;
   auto bind = env.endpoint("VELOCITY_METRICS_ADDR", default_bind);
   if (!bind) return std::unexpected(bind.error());
@@ -146,17 +156,22 @@ Result<OpsServerOptions> OpsServerOptions::from_env(std::string_view default_bin
   return options;
 }
 
-Result<std::unique_ptr<OpsServer>> OpsServer::start(OpsServerOptions options, const Readiness& readiness,
+Result<std::unique_ptr<OpsServer>> OpsServer::start(OpsServerOptions options,
+                                                    const Readiness& readiness,
                                                     const metrics::Registry& registry) {
   auto impl = std::make_unique<Impl>();
   beast::error_code ec;
   const auto address = asio::ip::make_address(options.bind.host, ec);
-  if (ec) return fail(ErrorCode::kInvalidArgument, "ops server: bind address '" + options.bind.host + "': " + ec.message());
+  if (ec)
+    return fail(ErrorCode::kInvalidArgument,
+                "ops server: bind address '" + options.bind.host + "': " + ec.message());
   const tcp::endpoint endpoint(address, options.bind.port);
   const std::string where = options.bind.host + ":" + std::to_string(options.bind.port);
-  if (impl->acceptor.open(endpoint.protocol(), ec); ec) return fail(ErrorCode::kIo, "ops server: open " + where + ": " + ec.message());
+  if (impl->acceptor.open(endpoint.protocol(), ec); ec)
+    return fail(ErrorCode::kIo, "ops server: open " + where + ": " + ec.message());
   impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (impl->acceptor.bind(endpoint, ec); ec) return fail(ErrorCode::kIo, "ops server: bind " + where + ": " + ec.message());
+  if (impl->acceptor.bind(endpoint, ec); ec)
+    return fail(ErrorCode::kIo, "ops server: bind " + where + ": " + ec.message());
   if (impl->acceptor.listen(asio::socket_base::max_listen_connections, ec); ec) {
     return fail(ErrorCode::kIo, "ops server: listen " + where + ": " + ec.message());
   }
@@ -181,13 +196,17 @@ Result<std::unique_ptr<OpsServer>> OpsServer::start(OpsServerOptions options, co
 
 OpsServer::OpsServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-OpsServer::~OpsServer() { stop(); }
+OpsServer::~OpsServer() {
+  stop();
+}
 
 void OpsServer::add_route(std::string method, std::string path, RouteHandler handler) {
   impl_->shared->routes.add(std::move(method), std::move(path), std::move(handler));
 }
 
-uint16_t OpsServer::port() const { return impl_->port; }
+uint16_t OpsServer::port() const {
+  return impl_->port;
+}
 
 void OpsServer::stop() {
   std::call_once(impl_->stopped, [this] {

@@ -63,7 +63,8 @@ std::string send_raw(uint16_t port, const std::string& request) {
 }
 
 RawResponse get(uint16_t port, const std::string& target, const std::string& method = "GET") {
-  std::string raw = send_raw(port, method + " " + target + " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+  std::string raw = send_raw(
+      port, method + " " + target + " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
   return take_response(raw);
 }
 
@@ -108,7 +109,8 @@ TEST_F(OpsServerTest, ReadyzIsUnavailableUntilEveryCheckPasses) {
 }
 
 TEST_F(OpsServerTest, ReadyzReportsTheReasonOfAFailingCheck) {
-  readiness_.add_check("database open", []() -> Result<void> { return fail(ErrorCode::kIo, "orders.db locked"); });
+  readiness_.add_check("database open",
+                       []() -> Result<void> { return fail(ErrorCode::kIo, "orders.db locked"); });
   readiness_.add_check("cache", []() -> Result<void> { throw std::runtime_error("boom"); });
   auto response = get(port_, "/readyz");
   EXPECT_EQ(response.status, 503);
@@ -123,7 +125,8 @@ TEST_F(OpsServerTest, MetricsServeTheRegistryAsValidExposition) {
   registry_.histogram("handler_seconds", "Handler latency").observe(0.002);
   auto response = get(port_, "/metrics");
   EXPECT_EQ(response.status, 200);
-  EXPECT_NE(response.head.find("Content-Type: text/plain; version=0.0.4"), std::string::npos) << response.head;
+  EXPECT_NE(response.head.find("Content-Type: text/plain; version=0.0.4"), std::string::npos)
+      << response.head;
   auto samples = metrics::parse_exposition(response.body);
   EXPECT_EQ(samples[R"(events_consumed_total{topic="shop.orders"})"], 4);
   EXPECT_EQ(samples["handler_seconds_count"], 1);
@@ -151,7 +154,9 @@ TEST_F(OpsServerTest, MalformedRequestIsA400AndTheConnectionCloses) {
 }
 
 TEST_F(OpsServerTest, OversizedHeaderIsRejectedAndTheServerKeepsServing) {
-  std::string request = "GET /healthz HTTP/1.1\r\nHost: test\r\nX-Padding: " + std::string(32 * 1024, 'a') + "\r\n\r\n";
+  std::string request =
+      "GET /healthz HTTP/1.1\r\nHost: test\r\nX-Padding: " + std::string(32 * 1024, 'a') +
+      "\r\n\r\n";
   std::string raw = send_raw(port_, request);
   EXPECT_EQ(take_response(raw).status, 431);
   EXPECT_EQ(get(port_, "/healthz").status, 200);
@@ -159,7 +164,9 @@ TEST_F(OpsServerTest, OversizedHeaderIsRejectedAndTheServerKeepsServing) {
 
 TEST_F(OpsServerTest, OversizedBodyIsA413) {
   start(OpsServerOptions{.body_limit = 16});
-  std::string raw = send_raw(port_, "POST /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n" + std::string(100, 'x'));
+  std::string raw =
+      send_raw(port_, "POST /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n" +
+                          std::string(100, 'x'));
   EXPECT_EQ(take_response(raw).status, 413);
 }
 
@@ -189,7 +196,8 @@ TEST_F(OpsServerTest, AddedRoutesAreServedBesideTheBuiltInOnes) {
 
 TEST(RouteTable, AThrowingHandlerIsA500) {
   RouteTable routes;
-  routes.add("GET", "/boom", [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("kaput"); });
+  routes.add("GET", "/boom",
+             [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("kaput"); });
   auto response = routes.handle(HttpRequest{"GET", "/boom", ""});
   EXPECT_EQ(response.status, 500);
   EXPECT_NE(response.body.find("kaput"), std::string::npos);
@@ -205,7 +213,8 @@ TEST(OpsServerOptions, BindAddressComesFromTheEnvironment) {
   EXPECT_EQ(options->bind, (config::Endpoint{"127.0.0.1", 9464}));
   EXPECT_EQ(OpsServerOptions::from_env("0.0.0.0:9100", config::Env([](std::string_view) {
                                          return std::optional<std::string>();
-                                       }))->bind.port,
+                                       }))
+                ->bind.port,
             9100);
 }
 
@@ -213,7 +222,8 @@ TEST(OpsServer, AnAddressInUseIsAnError) {
   Readiness readiness;
   auto first = OpsServer::start(OpsServerOptions{.bind = {"127.0.0.1", 0}}, readiness);
   ASSERT_TRUE(first);
-  auto second = OpsServer::start(OpsServerOptions{.bind = {"127.0.0.1", (*first)->port()}}, readiness);
+  auto second =
+      OpsServer::start(OpsServerOptions{.bind = {"127.0.0.1", (*first)->port()}}, readiness);
   ASSERT_FALSE(second);
   EXPECT_EQ(second.error().code, ErrorCode::kIo);
 }

@@ -1,5 +1,4 @@
 #include <mutex>
-
 #include <nlohmann/json.hpp>
 
 #include "velocity/ops_server.h"
@@ -52,7 +51,8 @@ HttpResponse RouteTable::handle(const HttpRequest& request) const {
   }
 }
 
-void add_ops_routes(RouteTable& routes, const Readiness& readiness, const metrics::Registry& registry) {
+void add_ops_routes(RouteTable& routes, const Readiness& readiness,
+                    const metrics::Registry& registry) {
   routes.add("GET", "/healthz", [](const HttpRequest&) {
     return HttpResponse{200, "application/json", R"({"status":"ok"})", {}};
   });
@@ -60,7 +60,8 @@ void add_ops_routes(RouteTable& routes, const Readiness& readiness, const metric
     const auto report = readiness.evaluate();
     if (report.ready) return HttpResponse{200, "application/json", R"({"status":"ready"})", {}};
     nlohmann::json failing = nlohmann::json::array();
-    for (const auto& f : report.failing) failing.push_back({{"check", f.check}, {"reason", f.reason}});
+    for (const auto& f : report.failing)
+      failing.push_back({{"check", f.check}, {"reason", f.reason}});
     nlohmann::json body{{"status", "not ready"}, {"failing", std::move(failing)}};
     return HttpResponse{503, "application/json", body.dump(), {}};
   });

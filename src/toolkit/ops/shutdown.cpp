@@ -1,10 +1,9 @@
 #include "velocity/shutdown.h"
 
-#include <csignal>
-#include <cstdlib>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <cstdlib>
 
 #include "common/log.h"
 
@@ -19,10 +18,14 @@ std::chrono::milliseconds since(Clock::time_point start) {
 
 std::string_view status_name(StopStatus status) {
   switch (status) {
-    case StopStatus::kDone: return "done";
-    case StopStatus::kFailed: return "failed";
-    case StopStatus::kTimedOut: return "timed out";
-    case StopStatus::kSkipped: return "skipped";
+    case StopStatus::kDone:
+      return "done";
+    case StopStatus::kFailed:
+      return "failed";
+    case StopStatus::kTimedOut:
+      return "timed out";
+    case StopStatus::kSkipped:
+      return "skipped";
   }
   return "?";
 }
@@ -50,7 +53,8 @@ struct ShutdownSignal::SignalWatcher {
   std::thread thread;
 };
 
-ShutdownSignal::ShutdownSignal(std::chrono::milliseconds total_bound, bool watch_signals) : total_bound_(total_bound) {
+ShutdownSignal::ShutdownSignal(std::chrono::milliseconds total_bound, bool watch_signals)
+    : total_bound_(total_bound) {
   if (!watch_signals) return;
   watcher_ = std::make_unique<SignalWatcher>();
   watch_next_signal();
@@ -73,7 +77,9 @@ void ShutdownSignal::watch_next_signal() {
 }
 
 void ShutdownSignal::on_signal(int signal_number) {
-  const std::string name = signal_number == SIGTERM ? "SIGTERM" : signal_number == SIGINT ? "SIGINT" : "signal";
+  const std::string name = signal_number == SIGTERM  ? "SIGTERM"
+                           : signal_number == SIGINT ? "SIGINT"
+                                                     : "signal";
   if (requested()) {
     log::warn("shutdown: second {} while stopping; exiting now", name);
     std::_Exit(128 + signal_number);
@@ -81,7 +87,8 @@ void ShutdownSignal::on_signal(int signal_number) {
   request(name);
 }
 
-void ShutdownSignal::on_stop(std::string name, std::function<void()> step, std::chrono::milliseconds bound) {
+void ShutdownSignal::on_stop(std::string name, std::function<void()> step,
+                             std::chrono::milliseconds bound) {
   std::lock_guard lock(mutex_);
   steps_.push_back(Step{std::move(name), std::move(step), bound});
 }
@@ -118,7 +125,8 @@ ShutdownReport ShutdownSignal::stop() {
   }
   const auto start = Clock::now();
   const auto deadline = start + total_bound_;
-  log::info("shutdown ({}): {} stop steps within {} ms", report.reason, steps.size(), total_bound_.count());
+  log::info("shutdown ({}): {} stop steps within {} ms", report.reason, steps.size(),
+            total_bound_.count());
   for (auto step = steps.rbegin(); step != steps.rend(); ++step) {
     StopStepReport outcome{step->name, StopStatus::kSkipped, {}, {}};
     const auto step_start = Clock::now();
@@ -154,15 +162,17 @@ ShutdownReport ShutdownSignal::stop() {
     }
     outcome.took = since(step_start);
     if (outcome.status == StopStatus::kDone) {
-      log::info("shutdown: {} {} in {} ms", outcome.name, status_name(outcome.status), outcome.took.count());
+      log::info("shutdown: {} {} in {} ms", outcome.name, status_name(outcome.status),
+                outcome.took.count());
     } else {
-      log::warn("shutdown: {} {} after {} ms{}{}", outcome.name, status_name(outcome.status), outcome.took.count(),
-                outcome.error.empty() ? "" : ": ", outcome.error);
+      log::warn("shutdown: {} {} after {} ms{}{}", outcome.name, status_name(outcome.status),
+                outcome.took.count(), outcome.error.empty() ? "" : ": ", outcome.error);
     }
     report.steps.push_back(std::move(outcome));
   }
   report.took = since(start);
-  log::info("shutdown: finished in {} ms ({})", report.took.count(), report.clean() ? "clean" : "not clean");
+  log::info("shutdown: finished in {} ms ({})", report.took.count(),
+            report.clean() ? "clean" : "not clean");
   std::lock_guard lock(mutex_);
   report_ = report;
   return report;

@@ -21,7 +21,8 @@ TEST(ShutdownSignal, StepsRunInReverseRegistrationOrder) {
   ShutdownSignal shutdown(5s, false);
   std::vector<std::string> order;
   for (const char* name : {"bus", "router", "ops server"}) {
-    shutdown.on_stop(name, [&order, name] { order.push_back(name); }, 1s);
+    shutdown.on_stop(
+        name, [&order, name] { order.push_back(name); }, 1s);
   }
   shutdown.request("test");
   const auto report = shutdown.wait_and_stop();
@@ -36,8 +37,10 @@ TEST(ShutdownSignal, AStepThatOverrunsItsBoundIsAbandonedAndTheNextStillRuns) {
   ShutdownSignal shutdown(10s, false);
   auto gate = std::make_shared<Gate>();
   bool first_ran = false;
-  shutdown.on_stop("first", [&first_ran] { first_ran = true; }, 1s);
-  shutdown.on_stop("stuck", [gate] { gate->opened.wait(); }, 50ms);
+  shutdown.on_stop(
+      "first", [&first_ran] { first_ran = true; }, 1s);
+  shutdown.on_stop(
+      "stuck", [gate] { gate->opened.wait(); }, 50ms);
   const auto report = shutdown.stop();
   gate->open.set_value();
   ASSERT_EQ(report.steps.size(), 2u);
@@ -53,8 +56,10 @@ TEST(ShutdownSignal, TheTotalBoundCutsTheStopShortAndSkipsTheRest) {
   ShutdownSignal shutdown(100ms, false);
   auto gate = std::make_shared<Gate>();
   bool skipped_ran = false;
-  shutdown.on_stop("never", [&skipped_ran] { skipped_ran = true; }, 10s);
-  shutdown.on_stop("stuck", [gate] { gate->opened.wait(); }, 10s);
+  shutdown.on_stop(
+      "never", [&skipped_ran] { skipped_ran = true; }, 10s);
+  shutdown.on_stop(
+      "stuck", [gate] { gate->opened.wait(); }, 10s);
   const auto report = shutdown.stop();
   gate->open.set_value();
   ASSERT_EQ(report.steps.size(), 2u);
@@ -68,8 +73,10 @@ TEST(ShutdownSignal, TheTotalBoundCutsTheStopShortAndSkipsTheRest) {
 TEST(ShutdownSignal, AThrowingStepIsReportedAndTheOthersStillRun) {
   ShutdownSignal shutdown(5s, false);
   bool earlier_ran = false;
-  shutdown.on_stop("earlier", [&earlier_ran] { earlier_ran = true; }, 1s);
-  shutdown.on_stop("broken", [] { throw std::runtime_error("flush failed"); }, 1s);
+  shutdown.on_stop(
+      "earlier", [&earlier_ran] { earlier_ran = true; }, 1s);
+  shutdown.on_stop(
+      "broken", [] { throw std::runtime_error("flush failed"); }, 1s);
   const auto report = shutdown.stop();
   ASSERT_EQ(report.steps.size(), 2u);
   EXPECT_EQ(report.steps[0].status, StopStatus::kFailed);
@@ -80,7 +87,8 @@ TEST(ShutdownSignal, AThrowingStepIsReportedAndTheOthersStillRun) {
 TEST(ShutdownSignal, StepsRunOnceHoweverOftenStopIsCalled) {
   ShutdownSignal shutdown(5s, false);
   int runs = 0;
-  shutdown.on_stop("count", [&runs] { ++runs; }, 1s);
+  shutdown.on_stop(
+      "count", [&runs] { ++runs; }, 1s);
   const auto first = shutdown.stop();
   const auto second = shutdown.stop();
   EXPECT_EQ(runs, 1);
@@ -100,7 +108,8 @@ TEST(ShutdownSignal, TheFirstRequestWinsAndWakesEveryWaiter) {
 TEST(ShutdownSignal, SigtermRequestsShutdown) {
   ShutdownSignal shutdown(5s);
   std::vector<std::string> order;
-  shutdown.on_stop("step", [&order] { order.push_back("step"); }, 1s);
+  shutdown.on_stop(
+      "step", [&order] { order.push_back("step"); }, 1s);
   ASSERT_EQ(::kill(::getpid(), SIGTERM), 0);
   const auto report = shutdown.wait_and_stop();
   EXPECT_EQ(report.reason, "SIGTERM");

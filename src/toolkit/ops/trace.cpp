@@ -63,31 +63,41 @@ void fill_random_nonzero(std::array<uint8_t, N>& bytes) {
 }
 
 Result<TraceContext> invalid(std::string_view header, std::string_view why) {
-  return fail(ErrorCode::kInvalidArgument, "traceparent '" + std::string(header.substr(0, 64)) + "': " + std::string(why));
+  return fail(ErrorCode::kInvalidArgument,
+              "traceparent '" + std::string(header.substr(0, 64)) + "': " + std::string(why));
 }
 
 }  // namespace
 
-std::string TraceContext::trace_id_hex() const { return to_hex(trace_id); }
-std::string TraceContext::parent_id_hex() const { return to_hex(parent_id); }
+std::string TraceContext::trace_id_hex() const {
+  return to_hex(trace_id);
+}
+std::string TraceContext::parent_id_hex() const {
+  return to_hex(parent_id);
+}
 
 Result<TraceContext> parse_traceparent(std::string_view header) {
   if (header.size() < kVersion00Length) return invalid(header, "too short");
   std::array<uint8_t, 1> version{};
-  if (!parse_hex(header.substr(0, 2), version)) return invalid(header, "version is not two lowercase hex digits");
+  if (!parse_hex(header.substr(0, 2), version))
+    return invalid(header, "version is not two lowercase hex digits");
   if (version[0] == 0xff) return invalid(header, "version ff is forbidden");
-  if (version[0] == 0x00 && header.size() != kVersion00Length) return invalid(header, "version 00 has trailing data");
+  if (version[0] == 0x00 && header.size() != kVersion00Length)
+    return invalid(header, "version 00 has trailing data");
   if (header.size() > kVersion00Length && header[kVersion00Length] != '-') {
     return invalid(header, "data after the flags must start with '-'");
   }
-  if (header[2] != '-' || header[35] != '-' || header[52] != '-') return invalid(header, "fields not separated by '-'");
+  if (header[2] != '-' || header[35] != '-' || header[52] != '-')
+    return invalid(header, "fields not separated by '-'");
   TraceContext context;
-  if (!parse_hex(header.substr(3, 32), context.trace_id)) return invalid(header, "trace id is not 32 lowercase hex digits");
+  if (!parse_hex(header.substr(3, 32), context.trace_id))
+    return invalid(header, "trace id is not 32 lowercase hex digits");
   if (!parse_hex(header.substr(36, 16), context.parent_id)) {
     return invalid(header, "parent id is not 16 lowercase hex digits");
   }
   std::array<uint8_t, 1> flags{};
-  if (!parse_hex(header.substr(53, 2), flags)) return invalid(header, "flags are not two lowercase hex digits");
+  if (!parse_hex(header.substr(53, 2), flags))
+    return invalid(header, "flags are not two lowercase hex digits");
   if (all_zero(context.trace_id)) return invalid(header, "trace id is all zeros");
   if (all_zero(context.parent_id)) return invalid(header, "parent id is all zeros");
   context.flags = flags[0];
@@ -137,10 +147,16 @@ TraceContext continue_from(const Message& incoming) {
   return new_root();
 }
 
-std::optional<TraceContext> current() { return current_context; }
+std::optional<TraceContext> current() {
+  return current_context;
+}
 
-Scope::Scope(const TraceContext& context) : previous_(current_context) { current_context = context; }
+Scope::Scope(const TraceContext& context) : previous_(current_context) {
+  current_context = context;
+}
 
-Scope::~Scope() { current_context = previous_; }
+Scope::~Scope() {
+  current_context = previous_;
+}
 
 }  // namespace velocity::trace
