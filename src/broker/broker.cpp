@@ -12,7 +12,7 @@ namespace velocity::broker {
 namespace asio = boost::asio;
 
 Broker::Broker(asio::io_context& io, BrokerConfig config)
-    : io_(io), config_(std::move(config)), housekeeping_timer_(io), group_timer_(io) {}
+    : config_(std::move(config)), housekeeping_timer_(io), group_timer_(io) {}
 
 Broker::~Broker() = default;
 

@@ -42,7 +42,6 @@ class Broker {
   void schedule_housekeeping();
   void schedule_group_tick();
 
-  boost::asio::io_context& io_;
   BrokerConfig config_;
   TopicsRecovery recovery_;
   std::unique_ptr<TopicManager> topics_;

@@ -1,7 +1,7 @@
 // The fallback expected must behave like std::expected for every use Velocity makes of it. The
 // cases run on every compiler against compat::expected directly; the Result cases exercise
 // whichever implementation result.h picked (the fallback only under clang 14).
-#include "common/expected_compat.h"
+#include "velocity/expected_compat.h"
 
 #include <gtest/gtest.h>
 
