@@ -45,6 +45,7 @@ Result<std::unique_ptr<Broker>> Broker::open(asio::io_context& io, BrokerConfig 
   server_config.host = b.config_.listen_host;
   server_config.port = b.config_.listen_port;
   server_config.max_request_bytes = b.config_.max_request_bytes;
+  server_config.max_queued_request_bytes = b.config_.max_queued_request_bytes;
   b.server_ = std::make_unique<net::Server>(io, server_config, *b.dispatcher_);
   return broker;
 }

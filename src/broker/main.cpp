@@ -75,6 +75,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"sync", "none"}));
   app.add_option("--max-request-bytes", config.max_request_bytes, "Largest request frame accepted")
       ->envname("VELOCITY_MAX_REQUEST_BYTES");
+  app.add_option("--max-queued-request-bytes", config.max_queued_request_bytes,
+                 "Request bytes held unanswered (e.g. awaiting fsync) before reading pauses")
+      ->envname("VELOCITY_MAX_QUEUED_REQUEST_BYTES");
   app.add_option("--group-initial-rebalance-delay-ms", config.group_initial_rebalance_delay_ms,
                  "Wait for more members before the first rebalance of an empty group")
       ->envname("VELOCITY_GROUP_INITIAL_REBALANCE_DELAY_MS");

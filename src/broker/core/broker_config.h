@@ -36,6 +36,8 @@ struct BrokerConfig {
   bool sync_on_ack = true;
 
   size_t max_request_bytes = 100 * 1024 * 1024;
+  // Request bytes read but not yet answered, over all connections; reading pauses above it.
+  size_t max_queued_request_bytes = 64 * 1024 * 1024;
   int64_t group_initial_rebalance_delay_ms = 3000;
   int64_t group_min_session_timeout_ms = 6000;
   int64_t group_max_session_timeout_ms = 1800000;

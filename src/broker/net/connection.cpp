@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -36,6 +37,13 @@ bool bytes_only(const Reply& reply) {
 
 }  // namespace
 
+void RequestBudget::release(size_t bytes) {
+  used_ -= std::min(bytes, used_);
+  auto waiters = std::move(waiters_);
+  waiters_.clear();
+  for (auto& wake : waiters) wake();
+}
+
 size_t Response::size() const {
   size_t total = 0;
   for (const auto& chunk : chunks) {
@@ -49,11 +57,13 @@ size_t Response::size() const {
 }
 
 Connection::Connection(tcp::socket socket, const ServerConfig& config, RequestHandler& handler,
-                       uint64_t id, std::function<void(uint64_t)> on_closed)
+                       uint64_t id, std::function<void(uint64_t)> on_closed,
+                       std::shared_ptr<RequestBudget> budget)
     : socket_(std::move(socket)),
       config_(config),
       handler_(handler),
       on_closed_(std::move(on_closed)),
+      budget_(std::move(budget)),
       write_wakeup_(socket_.get_executor()),
       read_wakeup_(socket_.get_executor()) {
   info_.id = id;
@@ -88,7 +98,10 @@ void Connection::close(const std::string& reason) {
   write_wakeup_.cancel();
   read_wakeup_.cancel();
   handler_.connection_closed(info_);
+  size_t held = 0;
+  for (const auto& slot : slots_) held += slot.request_bytes;
   slots_.clear();
+  if (held > 0) budget_->release(held);
   if (on_closed_) on_closed_(info_.id);
 }
 
@@ -126,10 +139,21 @@ asio::awaitable<void> Connection::read_loop() {
                       std::to_string(config_.max_request_bytes) + "]";
       break;
     }
+    while (!budget_->admits(static_cast<size_t>(size)) && !closed_) {
+      budget_->wait([weak = weak_from_this()] {
+        if (auto connection = weak.lock()) connection->wake(connection->read_wakeup_);
+      });
+      boost::system::error_code woken;  // cancellation is how the timer wakes us
+      read_wakeup_.expires_at(asio::steady_timer::time_point::max());
+      co_await read_wakeup_.async_wait(asio::redirect_error(asio::use_awaitable, woken));
+    }
+    if (closed_) break;
+    budget_->take(static_cast<size_t>(size));
     std::vector<std::byte> frame(static_cast<size_t>(size));
     co_await asio::async_read(socket_, asio::buffer(frame),
                               asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
+      budget_->release(static_cast<size_t>(size));
       if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
         close_reason_ = "truncated request: " + ec.message();
       } else if (ec == asio::error::eof) {
@@ -140,6 +164,7 @@ asio::awaitable<void> Connection::read_loop() {
     }
     uint64_t seq = next_seq_++;
     slots_.emplace_back();
+    slots_.back().request_bytes = static_cast<size_t>(size);
     try {
       handler_.handle(info_, std::move(frame),
                       [weak = weak_from_this(), seq](Reply reply) {
@@ -174,8 +199,10 @@ asio::awaitable<void> Connection::write_loop() {
     // Take every ready reply at the head, in order.
     batch.clear();
     size_t gathered_bytes = 0;
+    size_t released = 0;
     while (!slots_.empty() && slots_.front().ready && batch.size() < kMaxGatherReplies &&
            gathered_bytes < kMaxGatherBytes) {
+      released += slots_.front().request_bytes;
       batch.push_back(std::move(slots_.front().reply));
       gathered_bytes += batch.back().response.size();
       slots_.pop_front();
@@ -183,6 +210,7 @@ asio::awaitable<void> Connection::write_loop() {
       if (batch.back().kind == Reply::Kind::kClose || !bytes_only(batch.back())) break;
     }
     wake(read_wakeup_);
+    if (released > 0) budget_->release(released);
 
     gather.clear();
     for (auto& reply : batch) {

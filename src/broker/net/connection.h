@@ -14,16 +14,35 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "broker/net/request_handler.h"
 #include "broker/net/server.h"
 
 namespace velocity::net {
 
+// The server-wide budget of request bytes read but not answered (ServerConfig::
+// max_queued_request_bytes). Connections over budget wait; releasing bytes wakes them all.
+class RequestBudget {
+ public:
+  explicit RequestBudget(size_t limit) : limit_(limit) {}
+  bool admits(size_t bytes) const { return used_ == 0 || used_ + bytes <= limit_; }
+  void take(size_t bytes) { used_ += bytes; }
+  void release(size_t bytes);
+  void wait(std::function<void()> wake) { waiters_.push_back(std::move(wake)); }
+  size_t used() const { return used_; }
+
+ private:
+  size_t limit_;
+  size_t used_ = 0;
+  std::vector<std::function<void()>> waiters_;
+};
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(boost::asio::ip::tcp::socket socket, const ServerConfig& config,
-             RequestHandler& handler, uint64_t id, std::function<void(uint64_t)> on_closed);
+             RequestHandler& handler, uint64_t id, std::function<void(uint64_t)> on_closed,
+             std::shared_ptr<RequestBudget> budget);
 
   void start();
   // Stop reading new requests; close once every request already read has been answered.
@@ -36,6 +55,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   struct Slot {
     bool ready = false;
+    size_t request_bytes = 0;  // held in the budget until the reply is taken for writing
     Reply reply;
   };
 
@@ -49,6 +69,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   RequestHandler& handler_;
   ConnectionInfo info_;
   std::function<void(uint64_t)> on_closed_;
+  std::shared_ptr<RequestBudget> budget_;
 
   // Replies for requests seq_base_ .. seq_base_ + slots_.size() - 1, oldest first.
   std::deque<Slot> slots_;

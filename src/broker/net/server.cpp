@@ -22,7 +22,12 @@ using asio::ip::tcp;
 class Server::Impl {
  public:
   Impl(asio::io_context& io, ServerConfig config, RequestHandler& handler)
-      : io_(io), config_(std::move(config)), handler_(handler), acceptor_(io), drain_timer_(io) {}
+      : io_(io),
+        config_(std::move(config)),
+        handler_(handler),
+        acceptor_(io),
+        drain_timer_(io),
+        budget_(std::make_shared<RequestBudget>(config_.max_queued_request_bytes)) {}
 
   Result<uint16_t> start() {
     boost::system::error_code ec;
@@ -86,7 +91,7 @@ class Server::Impl {
       }
       uint64_t id = ++last_id_;
       auto connection = std::make_shared<Connection>(std::move(socket), config_, handler_, id,
-                                                     [this](uint64_t closed) { on_closed(closed); });
+                                                     [this](uint64_t closed) { on_closed(closed); }, budget_);
       connections_.emplace(id, connection);
       connection->start();
     }
@@ -113,6 +118,7 @@ class Server::Impl {
   asio::steady_timer drain_timer_;
   std::unordered_map<uint64_t, std::shared_ptr<Connection>> connections_;
   uint64_t last_id_ = 0;
+  std::shared_ptr<RequestBudget> budget_;
   bool stopping_ = false;
   std::function<void()> on_stopped_;
 };

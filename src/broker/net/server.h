@@ -26,6 +26,11 @@ struct ServerConfig {
   size_t max_request_bytes = 100 * 1024 * 1024;
   // Requests read ahead on one connection before their replies are written; bounds memory.
   size_t max_in_flight_per_connection = 128;
+  // Bytes of requests read but not yet answered, over all connections (Kafka's
+  // queued.max.request.bytes). Produces waiting for fsync hold their frames; without a bound,
+  // memory grows with clients × their in-flight window. Reading pauses above it; one request
+  // is always admitted when nothing is in flight, so a request larger than this still works.
+  size_t max_queued_request_bytes = 64 * 1024 * 1024;
 };
 
 class Server {

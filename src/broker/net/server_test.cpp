@@ -50,6 +50,12 @@ class ScriptedHandler : public RequestHandler {
       });
       return;
     }
+    if (body.starts_with("hold")) {
+      events.push_back("handle:" + body);
+      held.push_back(reply);
+      return;
+    }
+    if (body.starts_with("budget")) events.push_back("handle:" + body);
     if (body == "quiet") return reply(Reply::none());
     if (body == "bye") return reply(Reply::close("asked to"));
     Response r;
@@ -70,6 +76,8 @@ class ScriptedHandler : public RequestHandler {
 
   int file_fd = -1;
   std::string file_payload;
+  std::vector<std::string> events;  // event-loop thread only
+  std::vector<ReplyFn> held;
 
  private:
   asio::io_context& io_;
@@ -81,6 +89,7 @@ class ServerTest : public ::testing::Test {
     ServerConfig config;
     config.port = 0;
     config.max_request_bytes = 1024;
+    config.max_queued_request_bytes = 600;
     server_ = std::make_unique<Server>(io_, config, handler_);
     auto port = server_->start();
     ASSERT_TRUE(port.has_value()) << port.error().message();
@@ -198,6 +207,39 @@ TEST_F(ServerTest, ManyConnectionsAreServedConcurrently) {
   for (int i = 0; i < 50; ++i) sockets.push_back(connect());
   for (int i = 0; i < 50; ++i) asio::write(sockets[i], asio::buffer(framed("slow-" + std::to_string(i))));
   for (int i = 0; i < 50; ++i) EXPECT_EQ(read_frame(sockets[i]), "re:slow-" + std::to_string(i));
+}
+
+TEST_F(ServerTest, RequestsBeyondTheQueuedBytesBudgetWaitUntilEarlierOnesAreAnswered) {
+  auto holder = connect();
+  auto other = connect();
+  asio::write(holder, asio::buffer(framed("hold" + std::string(500, 'h'))));
+  // Make sure the held request is in before the second one is sent.
+  std::promise<void> seen;
+  std::function<void()> poll = [&] {
+    if (!handler_.events.empty()) return seen.set_value();
+    asio::post(io_, poll);
+  };
+  asio::post(io_, poll);
+  seen.get_future().wait();
+  asio::write(other, asio::buffer(framed("budget" + std::string(200, 'b'))));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::promise<void> released;
+  asio::post(io_, [&] {
+    handler_.events.push_back("release");
+    Response r;
+    r.chunks.emplace_back(framed("re:held"));
+    handler_.held.front()(Reply::respond(std::move(r)));
+    released.set_value();
+  });
+  released.get_future().wait();
+  EXPECT_EQ(read_frame(holder), "re:held");
+  EXPECT_EQ(read_frame(other), "re:budget" + std::string(200, 'b'));
+  std::promise<std::vector<std::string>> events;
+  asio::post(io_, [&] { events.set_value(handler_.events); });
+  auto seen_events = events.get_future().get();
+  ASSERT_EQ(seen_events.size(), 3u);
+  EXPECT_EQ(seen_events[1], "release");  // the second request was read only after the release
+  EXPECT_TRUE(seen_events[2].starts_with("handle:budget"));
 }
 
 }  // namespace
