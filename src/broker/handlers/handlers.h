@@ -22,7 +22,7 @@ void handle(HandlerContext& ctx, const RequestHeader& header, protocol::CreatePa
 void handle(HandlerContext& ctx, const RequestHeader& header, protocol::DeleteRecordsRequest& request, Respond respond);
 void handle(HandlerContext& ctx, const RequestHeader& header, protocol::DescribeConfigsRequest& request, Respond respond);
 
-// Consumer groups (group_handlers.cpp and friends).
+// Consumer groups.
 void handle(HandlerContext& ctx, const RequestHeader& header, protocol::FindCoordinatorRequest& request, Respond respond);
 void handle(HandlerContext& ctx, const RequestHeader& header, protocol::JoinGroupRequest& request, Respond respond);
 void handle(HandlerContext& ctx, const RequestHeader& header, protocol::SyncGroupRequest& request, Respond respond);

@@ -1,15 +1,11 @@
-// DescribeGroups, ListGroups and DeleteGroups: what admin tools (kafka-consumer-groups, kcat -L
-// style listings, rd_kafka_list_groups) ask the group coordinator.
 #include "broker/group/group_coordinator.h"
 #include "broker/handlers/group_error.h"
 #include "broker/handlers/handlers.h"
 
 namespace velocity::broker {
-namespace {
 
+using group::GroupError;
 using protocol::KafkaError;
-
-}  // namespace
 
 void handle(HandlerContext& ctx, const RequestHeader&, protocol::DescribeGroupsRequest& request, Respond respond) {
   protocol::DescribeGroupsResponse response;
@@ -39,32 +35,6 @@ void handle(HandlerContext& ctx, const RequestHeader&, protocol::DescribeGroupsR
       m.client_host = std::move(member.client_host);
       m.member_metadata = std::move(member.metadata);
       m.member_assignment = std::move(member.assignment);
-    }
-  }
-  respond(std::move(response));
-}
-
-void handle(HandlerContext& ctx, const RequestHeader&, protocol::ListGroupsRequest&, Respond respond) {
-  protocol::ListGroupsResponse response;
-  if (ctx.groups == nullptr) {
-    response.error_code = protocol::wire(KafkaError::kCoordinatorNotAvailable);
-  } else {
-    for (auto& listing : ctx.groups->list_groups()) {
-      response.groups.push_back({std::move(listing.group_id), std::move(listing.protocol_type)});
-    }
-  }
-  respond(std::move(response));
-}
-
-void handle(HandlerContext& ctx, const RequestHeader&, protocol::DeleteGroupsRequest& request, Respond respond) {
-  protocol::DeleteGroupsResponse response;
-  if (ctx.groups == nullptr) {
-    for (const auto& id : request.groups_names) {
-      response.results.push_back({id, protocol::wire(KafkaError::kCoordinatorNotAvailable)});
-    }
-  } else {
-    for (auto& deletion : ctx.groups->delete_groups(request.groups_names)) {
-      response.results.push_back({std::move(deletion.group_id), wire_error(deletion.error)});
     }
   }
   respond(std::move(response));
