@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "toolkit/bus/bus_metrics.h"
 #include "toolkit/bus/kafka_conf.h"
 #include "velocity/kafka_bus.h"
 
@@ -37,6 +38,7 @@ struct KafkaBus::Producer final : public RdKafka::DeliveryReportCb {
     std::unique_ptr<Done> done(static_cast<Done*>(message.msg_opaque()));
     if (done && *done) {
       if (message.err() == RdKafka::ERR_NO_ERROR) {
+        bus::count_produced(message.topic_name());
         (*done)({});
       } else {
         (*done)(std::unexpected(delivery_error(message.err(), message.topic_name())));

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "common/log.h"
+#include "toolkit/bus/bus_metrics.h"
 #include "toolkit/bus/kafka_conf.h"
 #include "velocity/kafka_bus.h"
 
@@ -187,6 +188,7 @@ class KafkaSubscription final : public Subscription, public RdKafka::RebalanceCb
       settlements->push(Settlement{tp, offset, id, ack});
     };
     auto nack = [settle] { settle(false); };
+    bus::count_delivered(tp.first);
     try {
       handler_(Delivery{std::move(m), [settle] { settle(true); }, nack});
     } catch (const std::exception& e) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "toolkit/bus/bus_metrics.h"
 #include "toolkit/bus/memory_bus_state.h"
 
 namespace velocity {
@@ -72,6 +73,7 @@ Result<void> MemoryBus::publish(std::span<const Message> messages) {
     stored.timestamp_ms = now_ms();
     log.push_back(std::move(stored));
   }
+  for (const auto& m : messages) bus::count_produced(m.topic);
   state_->changed.notify_all();
   return {};
 }

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "velocity/memory_bus.h"
+#include "velocity/metrics.h"
 
 namespace velocity {
 namespace {
@@ -84,6 +85,30 @@ TEST(MemoryBus, InjectedPublishFailuresAppendNothing) {
   ASSERT_TRUE(bus.publish(message("kept")));
   ASSERT_EQ(bus.messages("t").size(), 1u);
   EXPECT_EQ(bus.messages("t").front().payload, "kept");
+}
+
+double per_topic(const std::string& name, const std::string& topic) {
+  return metrics::default_registry().counter(name, "", {{"topic", topic}}).value();
+}
+
+TEST(MemoryBus, CountsProducedAndDeliveredMessagesPerTopic) {
+  MemoryBus bus;
+  Message m = message("m");
+  m.topic = "metrics.t";
+  // Deltas: the registry lives as long as the test binary, which may repeat this test.
+  const double produced = per_topic("velocity_messages_produced_total", "metrics.t");
+  const double delivered = per_topic("velocity_messages_delivered_total", "metrics.t");
+  bus.fail_next_publishes(1);
+  ASSERT_FALSE(bus.publish(m));  // refused: not produced
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(bus.publish(m));
+  EXPECT_EQ(per_topic("velocity_messages_produced_total", "metrics.t") - produced, 3.0);
+  EXPECT_EQ(per_topic("velocity_messages_delivered_total", "metrics.t") - delivered, 0.0);
+  Held held;
+  auto sub = bus.subscribe(SubscribeOptions{{"metrics.t"}, "g"}, held.handler());
+  ASSERT_TRUE(sub);
+  ASSERT_TRUE(held.wait_for(3));
+  EXPECT_EQ(per_topic("velocity_messages_delivered_total", "metrics.t") - delivered, 3.0);
+  (*sub)->close(0ms);
 }
 
 }  // namespace

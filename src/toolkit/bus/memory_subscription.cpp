@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "toolkit/bus/bus_metrics.h"
 #include "toolkit/bus/memory_bus_state.h"
 
 namespace velocity {
@@ -175,6 +176,7 @@ class MemorySubscription final : public Subscription {
         }
       }
       auto nack = delivery->nack;
+      bus::count_delivered(delivery->message.topic);
       try {
         handler_(std::move(*delivery));
       } catch (const std::exception& e) {

@@ -55,6 +55,10 @@ TEST(RetryTiers, FailingEventIsRetriedInPlaceThenPerTierThenDeadLetteredWithProv
   ASSERT_EQ(bus.messages("payments.retry.1").size(), 1u);
   ASSERT_EQ(bus.messages("payments.retry.2").size(), 1u);
   EXPECT_EQ(bus.messages("payments.retry.1")[0].header(kAttemptsHeader), "2");
+  EXPECT_EQ(bus.messages("payments.retry.1")[0].header("traceparent"),
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  EXPECT_EQ(bus.messages("payments.retry.2")[0].header("traceparent"),
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
 
   const Message dead = bus.messages("payments.dlq").at(0);
   EXPECT_EQ(dead.key, "order-1");

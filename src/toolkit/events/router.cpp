@@ -13,6 +13,8 @@
 #include "toolkit/events/keyed_workers.h"
 #include "toolkit/events/provenance.h"
 #include "velocity/dead_letter.h"
+#include "velocity/metrics.h"
+#include "velocity/trace.h"
 
 namespace velocity {
 
@@ -30,6 +32,55 @@ std::string retry_topic(const std::string& topic, size_t tier) {
 
 std::string dead_letter_topic(const std::string& topic) { return topic + ".dlq"; }
 
+namespace {
+
+// Labels for events that name no registered type: one fixed value each, so a topic carrying
+// arbitrary types cannot grow the number of time series without bound.
+constexpr std::string_view kUnknownTypeLabel = "unknown";
+constexpr std::string_view kMalformedTypeLabel = "malformed";
+
+// The router's series in the default registry, looked up once at start(): the registry takes
+// a lock per lookup, and after start() these maps are only read.
+struct RouterMetrics {
+  std::unordered_map<std::string, std::unordered_map<std::string, metrics::Counter*>> consumed;
+  std::unordered_map<std::string, metrics::Histogram*> handler_seconds;
+  metrics::Counter* retries = nullptr;
+  metrics::Counter* dead_letters = nullptr;
+
+  void init(const std::vector<std::string>& topics, const std::string& main_topic,
+            const std::vector<std::string>& types) {
+    auto& registry = metrics::default_registry();
+    std::vector<std::string> labels = types;
+    labels.emplace_back(kUnknownTypeLabel);
+    labels.emplace_back(kMalformedTypeLabel);
+    for (const auto& topic : topics) {
+      for (const auto& type : labels) {
+        consumed[topic][type] = &registry.counter("velocity_events_consumed_total",
+                                                  "Events the router took off a topic",
+                                                  {{"topic", topic}, {"type", type}});
+      }
+    }
+    for (const auto& type : types) {
+      handler_seconds[type] = &registry.histogram(
+          "velocity_handler_seconds", "Duration of one handler call, in seconds", {{"type", type}});
+    }
+    retries = &registry.counter("velocity_handler_retries_total",
+                                "Handler calls after an event's first: in place or from a retry topic",
+                                {{"topic", main_topic}});
+    dead_letters = &registry.counter("velocity_dead_letters_total",
+                                     "Events published to the dead-letter topic", {{"topic", main_topic}});
+  }
+
+  void count_consumed(const std::string& topic, std::string_view type) {
+    const auto t = consumed.find(topic);
+    if (t == consumed.end()) return;
+    const auto c = t->second.find(std::string(type));
+    if (c != t->second.end()) c->second->inc();
+  }
+};
+
+}  // namespace
+
 struct Router::Impl {
   Subscriber& subscriber;
   Publisher& publisher;
@@ -41,6 +92,7 @@ struct Router::Impl {
   std::vector<std::unique_ptr<Subscription>> subscriptions;
   std::unique_ptr<events::KeyedWorkers> workers;
   std::unique_ptr<events::DelayQueue> delays;
+  RouterMetrics meters;
 
   std::mutex stop_mu;
   std::condition_variable stop_cv;
@@ -85,6 +137,9 @@ Result<void> Router::start() {
     topics.push_back(retry_topic(im.options.topic, tier));
   }
   for (size_t tier = 0; tier < topics.size(); ++tier) im.tier_of_topic[topics[tier]] = tier;
+  std::vector<std::string> types;
+  for (const auto& entry : im.handlers) types.push_back(entry.first);
+  im.meters.init(topics, im.options.topic, types);
   im.workers = std::make_unique<events::KeyedWorkers>(im.options.workers);
   im.delays = std::make_unique<events::DelayQueue>();
   // One subscription per topic so events waiting in a retry tier never use up the main
@@ -169,8 +224,12 @@ void Router::Impl::process(Delivery& delivery) {
   const Message& message = delivery.message;
   const auto tier_it = tier_of_topic.find(message.topic);
   const size_t tier = tier_it == tier_of_topic.end() ? 0 : tier_it->second;
+  // Everything done for this delivery, logs and what the handler publishes, belongs to the
+  // trace the event came with (or a new one).
+  trace::Scope scope(trace::continue_from(message));
   auto event = from_message(message);
   if (!event) {
+    meters.count_consumed(message.topic, kMalformedTypeLabel);
     log::warn("router {}: malformed event at {}/{}/{}: {}", options.topic, message.topic,
               message.partition, message.offset, event.error().message());
     move_on(delivery, tier, 0, event.error(), true);
@@ -178,6 +237,7 @@ void Router::Impl::process(Delivery& delivery) {
   }
   const auto handler = handlers.find(event->type);
   if (handler == handlers.end()) {
+    meters.count_consumed(message.topic, kUnknownTypeLabel);
     if (options.unknown_types == UnknownTypePolicy::kIgnore) {
       delivery.ack();
       return;
@@ -186,6 +246,8 @@ void Router::Impl::process(Delivery& delivery) {
             Error{ErrorCode::kNotFound, "no handler for event type " + event->type}, true);
     return;
   }
+  meters.count_consumed(message.topic, event->type);
+  metrics::Histogram& seconds = *meters.handler_seconds.at(event->type);
   const int max_attempts = std::max(1, options.retry.in_place_attempts);
   Error last{ErrorCode::kInternal, ""};
   int attempts = 0;
@@ -194,7 +256,10 @@ void Router::Impl::process(Delivery& delivery) {
       delivery.nack();  // stopping: the bus hands it out again later
       return;
     }
+    if (attempts > 0 || tier > 0) meters.retries->inc();
+    const auto call_start = std::chrono::steady_clock::now();
     auto result = call(handler->second, *event);
+    seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - call_start).count());
     ++attempts;
     if (result) {
       delivery.ack();
@@ -214,7 +279,8 @@ void Router::Impl::move_on(Delivery& delivery, size_t tier, int attempts, const 
   const auto provenance = events::after_failure(delivery.message, attempts, error, now);
   const auto& delays_per_tier = options.retry.tier_delays;
   Message next;
-  if (!poisoned && tier < delays_per_tier.size()) {
+  const bool to_dead_letters = poisoned || tier >= delays_per_tier.size();
+  if (!to_dead_letters) {
     const auto due = std::chrono::duration_cast<std::chrono::milliseconds>(
                          (now + delays_per_tier[tier]).time_since_epoch())
                          .count();
@@ -231,6 +297,7 @@ void Router::Impl::move_on(Delivery& delivery, size_t tier, int attempts, const 
     delivery.nack();
     return;
   }
+  if (to_dead_letters) meters.dead_letters->inc();
   delivery.ack();
 }
 

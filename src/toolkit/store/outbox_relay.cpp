@@ -2,9 +2,28 @@
 #include <string>
 
 #include "common/log.h"
+#include "velocity/metrics.h"
 #include "velocity/outbox.h"
 
 namespace velocity {
+namespace {
+
+metrics::Counter& published_total() {
+  static metrics::Counter& c = metrics::default_registry().counter(
+      "velocity_outbox_published_total", "Outbox rows published to the bus and marked published");
+  return c;
+}
+
+void report_backlog(const OutboxBacklog& backlog) {
+  static metrics::Gauge& pending = metrics::default_registry().gauge(
+      "velocity_outbox_backlog", "Outbox rows not yet published");
+  static metrics::Gauge& age = metrics::default_registry().gauge(
+      "velocity_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row, in seconds");
+  pending.set(static_cast<double>(backlog.pending));
+  age.set(std::chrono::duration<double>(backlog.oldest_age).count());
+}
+
+}  // namespace
 
 OutboxRelay::OutboxRelay(OutboxStore& store, Publisher& publisher, OutboxRelayOptions options)
     : store_(store), publisher_(publisher), options_(std::move(options)) {}
@@ -36,7 +55,7 @@ Result<void> OutboxRelay::stop(std::chrono::milliseconds bound) {
   }
   wake_.notify_all();
   if (thread.joinable()) thread.join();
-  auto left = store_.backlog(options_.clock());
+  auto left = backlog();
   if (!left) return std::unexpected(left.error());
   if (left->pending > 0) {
     return fail(ErrorCode::kTimeout, "outbox relay stopped with " + std::to_string(left->pending) + " rows pending");
@@ -81,6 +100,7 @@ Result<RelayPass> OutboxRelay::publish_pending() {
   }
   // The ack came before this mark: a crash in between republishes, never loses.
   if (auto r = store_.mark_published(published, options_.clock()); !r) return std::unexpected(r.error());
+  published_total().inc(static_cast<double>(published.size()));
   if (auto r = store_.record_failure(failed); !r) return std::unexpected(r.error());
   result.published = published.size();
   result.failed = failed.size();
@@ -89,7 +109,11 @@ Result<RelayPass> OutboxRelay::publish_pending() {
 
 Result<int64_t> OutboxRelay::clean_up() { return store_.delete_published_before(options_.clock() - options_.retention); }
 
-Result<OutboxBacklog> OutboxRelay::backlog() { return store_.backlog(options_.clock()); }
+Result<OutboxBacklog> OutboxRelay::backlog() {
+  auto backlog = store_.backlog(options_.clock());
+  if (backlog) report_backlog(*backlog);
+  return backlog;
+}
 
 void OutboxRelay::run() {
   auto backoff = options_.initial_backoff;
@@ -98,6 +122,8 @@ void OutboxRelay::run() {
     auto pass = publish_pending();
     bool trouble = !pass || pass->failed > 0;
     if (!pass) log::error("outbox relay: {}", pass.error().message());
+    // After every pass, so the gauges on /metrics are at most one poll interval old.
+    if (auto b = backlog(); !b) log::error("outbox relay backlog: {}", b.error().message());
     bool more = pass && pass->published + pass->failed >= options_.batch_size;
     bool drained = pass && pass->published + pass->failed == 0;
 

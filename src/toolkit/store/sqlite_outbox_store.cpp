@@ -3,6 +3,7 @@
 #include <string>
 
 #include "toolkit/store/header_codec.h"
+#include "toolkit/store/outbox_trace.h"
 #include "toolkit/store/time_ms.h"
 #include "velocity/outbox.h"
 
@@ -34,7 +35,8 @@ class SqliteOutboxStore final : public OutboxStore {
   Result<Transaction> begin() override { return db_.begin(); }
 
   Result<int64_t> add(Transaction& tx, const Message& message, StoreClock::time_point now) override {
-    std::string headers = store::encode_headers(message.headers);
+    const auto traced = store::with_current_trace(message);
+    std::string headers = store::encode_headers(traced ? traced->headers : message.headers);
     auto inserted = tx.execute(
         "INSERT INTO velocity_outbox (topic, key, payload, headers, created_ms) VALUES (?, ?, ?, ?, ?)",
         message.topic, Blob{message.key}, Blob{message.payload}, Blob{headers}, store::to_ms(now));
