@@ -13,6 +13,7 @@
 #include <boost/asio/write.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <future>
 #include <string>
 #include <thread>
@@ -187,10 +188,10 @@ TEST_F(ServerTest, RepliesOwedBeforeACloseAreWrittenFirst) {
 }
 
 TEST_F(ServerTest, FileRangesAreSentFromTheFile) {
-  char path[] = "/tmp/velocity-net-test-XXXXXX";
-  int fd = mkstemp(path);
+  std::string path = (std::filesystem::temp_directory_path() / "velocity-net-test-XXXXXX").string();
+  int fd = mkstemp(path.data());
   ASSERT_GE(fd, 0);
-  unlink(path);
+  unlink(path.c_str());
   std::string payload(200000, 'x');
   for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>('a' + i % 26);
   ASSERT_EQ(::write(fd, payload.data(), payload.size()), static_cast<ssize_t>(payload.size()));
