@@ -53,7 +53,12 @@ TopicId random_topic_id() {
 }  // namespace
 
 void Partition::wait_for_append(const std::shared_ptr<AppendWaiter>& waiter) {
+  // A waiter re-subscribes to all its partitions after a wake-up that did not satisfy it;
+  // registering once per partition keeps it from being woken repeatedly by one append.
   std::erase_if(waiters_, [](const auto& w) { return w.expired(); });
+  for (const auto& w : waiters_) {
+    if (w.lock() == waiter) return;
+  }
   waiters_.push_back(waiter);
 }
 

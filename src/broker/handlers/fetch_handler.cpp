@@ -77,19 +77,22 @@ class ParkedFetch : public AppendWaiter, public std::enable_shared_from_this<Par
     timer_.expires_after(std::chrono::milliseconds(max_wait_ms));
     timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
       if (ec) return;
-      if (auto self = weak.lock()) self->finish();
+      if (auto self = weak.lock()) self->finish_with_current_data();
     });
   }
 
   void on_append() override {
-    if (done_) return;
+    // One produce may append to several of our partitions: one re-read answers them all.
+    if (done_ || recheck_posted_) return;
+    recheck_posted_ = true;
     // Appends happen on the event loop; re-read after the producer's turn completes.
     ctx_.post([weak = weak_from_this()] {
       auto self = weak.lock();
       if (!self || self->done_) return;
+      self->recheck_posted_ = false;
       protocol::FetchResponse response;
       if (read_all(self->ctx_, self->request_, response) >= static_cast<size_t>(std::max(self->request_.min_bytes, 1))) {
-        self->finish();
+        self->finish(std::move(response));
       } else {
         self->subscribe();
       }
@@ -107,12 +110,17 @@ class ParkedFetch : public AppendWaiter, public std::enable_shared_from_this<Par
     }
   }
 
-  void finish() {
+  void finish_with_current_data() {
+    if (done_) return;
+    protocol::FetchResponse response;
+    read_all(ctx_, request_, response);
+    finish(std::move(response));
+  }
+
+  void finish(protocol::FetchResponse response) {
     if (done_) return;
     done_ = true;
     timer_.cancel();
-    protocol::FetchResponse response;
-    read_all(ctx_, request_, response);
     auto respond = std::move(respond_);
     auto keep = std::move(self_);  // released when this function returns
     respond(std::move(response));
@@ -124,6 +132,7 @@ class ParkedFetch : public AppendWaiter, public std::enable_shared_from_this<Par
   boost::asio::steady_timer timer_;
   std::shared_ptr<ParkedFetch> self_;
   bool done_ = false;
+  bool recheck_posted_ = false;
 };
 
 }  // namespace

@@ -15,14 +15,11 @@ using protocol::wire;
 
 constexpr int kZstd = 4;
 
+// The shared mapping covers the log's errors; a batch the log refuses as invalid (e.g. no
+// records) is, on Produce, Kafka's INVALID_RECORD.
 KafkaError append_error(const Error& error) {
-  switch (error.code) {
-    case ErrorCode::kUnsupported: return KafkaError::kUnsupportedForMessageFormat;
-    case ErrorCode::kTooLarge: return KafkaError::kMessageTooLarge;
-    case ErrorCode::kCorrupt: return KafkaError::kCorruptMessage;
-    case ErrorCode::kInvalidArgument: return KafkaError::kInvalidRecord;
-    default: return protocol::to_kafka_error(error);
-  }
+  if (error.code == ErrorCode::kInvalidArgument) return KafkaError::kInvalidRecord;
+  return protocol::to_kafka_error(error);
 }
 
 // Answers once every partition that waits for fsync has been synced.
