@@ -1,6 +1,6 @@
-// The operations HTTP endpoint of every process: /healthz (alive), /readyz (every readiness
-// check passes) and /metrics (Prometheus text), plus any routes a process adds. Small on
-// purpose: one thread, bounded requests, JSON errors; service APIs use their own server.
+// The HTTP endpoint of every process: /healthz (alive), /readyz (every readiness check passes)
+// and /metrics (Prometheus text), plus the routes a process adds (a service's JSON API). Small
+// on purpose: a few threads, bounded requests, JSON errors, routes with `{name}` path segments.
 // OpsServer is thread-safe; it borrows the Readiness and metrics Registry, which must outlive it.
 #pragma once
 
@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -23,7 +24,16 @@ struct HttpRequest {
   std::string method;  // "GET"
   std::string target;  // "/readyz?verbose=1"
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
+  std::vector<std::pair<std::string, std::string>> params;   // from the route's {name} segments
+
   std::string path() const { return target.substr(0, target.find('?')); }
+  // The first header of that name (case-insensitive), or nullopt.
+  std::optional<std::string> header(std::string_view name) const;
+  // A path parameter of the matched route; empty when the route has none of that name.
+  std::string param(std::string_view name) const;
+  // A query-string parameter, percent-decoded, or nullopt.
+  std::optional<std::string> query(std::string_view name) const;
 };
 
 struct HttpResponse {
@@ -42,7 +52,9 @@ using RouteHandler = std::function<HttpResponse(const HttpRequest&)>;
 // 404, known path with another method → 405 with Allow, a throwing handler → 500. Thread-safe.
 class RouteTable {
  public:
-  // Replaces an earlier route with the same method and path.
+  // Replaces an earlier route with the same method and path. A path segment written `{name}`
+  // matches any one non-empty segment and is passed to the handler as a parameter; a route
+  // with literal segments wins over one with a parameter in the same place.
   void add(std::string method, std::string path, RouteHandler handler);
   HttpResponse handle(const HttpRequest& request) const;
 
@@ -66,6 +78,7 @@ struct OpsServerOptions {
   size_t body_limit = 64 * 1024;                 // over it → 413
   std::chrono::milliseconds read_timeout{5000};  // per request, from its first byte to its last
   size_t max_connections = 64;                   // further connections are closed at once
+  size_t threads = 1;                            // handlers of different connections run in parallel
 
   // VELOCITY_METRICS_ADDR (host:port, default `default_bind`), VELOCITY_METRICS_READ_TIMEOUT.
   static Result<OpsServerOptions> from_env(std::string_view default_bind = "0.0.0.0:9100",

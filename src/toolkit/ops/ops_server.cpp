@@ -1,8 +1,11 @@
-// Acceptor → one Session per connection → Beast's parser → RouteTable. Everything runs on the
-// server's single io_context thread, so sessions need no locks; the RouteTable has its own.
+// Acceptor → one Session per connection → Beast's parser → RouteTable. A session has at most
+// one operation pending at a time, so its handlers never run concurrently even when the
+// io_context runs on several threads; what sessions share is atomic or has its own lock.
 #include "velocity/ops_server.h"
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -63,7 +66,12 @@ class Session : public std::enable_shared_from_this<Session> {
 
     auto request = parser_->release();
     HttpRequest req{std::string(request.method_string()), std::string(request.target()),
-                    std::move(request.body())};
+                    std::move(request.body()), {}, {}};
+    for (const auto& field : request) {
+      std::string name(field.name_string());
+      std::ranges::transform(name, name.begin(), [](unsigned char c) { return std::tolower(c); });
+      req.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
     respond(shared_->routes.handle(req), request.keep_alive());
   }
 
@@ -124,7 +132,7 @@ struct OpsServer::Impl {
   asio::io_context io;
   tcp::acceptor acceptor{io};
   std::shared_ptr<Shared> shared = std::make_shared<Shared>();
-  std::thread thread;
+  std::vector<std::thread> threads;
   uint16_t port = 0;
   std::once_flag stopped;
 
@@ -179,17 +187,20 @@ Result<std::unique_ptr<OpsServer>> OpsServer::start(OpsServerOptions options,
   impl->shared->options = std::move(options);
   add_ops_routes(impl->shared->routes, readiness, registry);
   impl->accept();
-  impl->thread = std::thread([io = &impl->io] {
-    // A handler that throws must not take the endpoint down: log it and keep serving.
-    for (;;) {
-      try {
-        io->run();
-        return;
-      } catch (const std::exception& e) {
-        log::error("ops server: {}", e.what());
+  const size_t threads = std::max<size_t>(1, impl->shared->options.threads);
+  for (size_t i = 0; i < threads; ++i) {
+    impl->threads.emplace_back([io = &impl->io] {
+      // A handler that throws must not take the endpoint down: log it and keep serving.
+      for (;;) {
+        try {
+          io->run();
+          return;
+        } catch (const std::exception& e) {
+          log::error("ops server: {}", e.what());
+        }
       }
-    }
-  });
+    });
+  }
   log::info("ops server listening on {}:{}", impl->shared->options.bind.host, impl->port);
   return std::unique_ptr<OpsServer>(new OpsServer(std::move(impl)));
 }
@@ -211,8 +222,10 @@ uint16_t OpsServer::port() const {
 void OpsServer::stop() {
   std::call_once(impl_->stopped, [this] {
     impl_->io.stop();
-    if (impl_->thread.joinable()) impl_->thread.join();
-    // The thread is gone, so touching the acceptor here races with nothing.
+    for (auto& thread : impl_->threads) {
+      if (thread.joinable()) thread.join();
+    }
+    // The threads are gone, so touching the acceptor here races with nothing.
     beast::error_code ignored;
     impl_->acceptor.close(ignored);
   });

@@ -230,3 +230,46 @@ TEST(OpsServer, AnAddressInUseIsAnError) {
 
 }  // namespace
 }  // namespace velocity::ops
+
+namespace velocity::ops {
+namespace {
+
+TEST(RouteTablePatterns, ParametersMatchOneSegmentAndLiteralSegmentsWin) {
+  RouteTable routes;
+  routes.add("GET", "/api/orders/{id}", [](const HttpRequest& r) {
+    return HttpResponse{200, "text/plain", "param:" + r.param("id"), {}};
+  });
+  routes.add("GET", "/api/orders/latest", [](const HttpRequest&) {
+    return HttpResponse{200, "text/plain", "literal", {}};
+  });
+  routes.add("POST", "/api/orders/{id}/cancel", [](const HttpRequest& r) {
+    return HttpResponse{202, "text/plain", "cancel:" + r.param("id"), {}};
+  });
+  auto get = [&](std::string method, std::string target) {
+    HttpRequest request;
+    request.method = std::move(method);
+    request.target = std::move(target);
+    return routes.handle(request);
+  };
+  EXPECT_EQ(get("GET", "/api/orders/ord_1?x=1").body, "param:ord_1");
+  EXPECT_EQ(get("GET", "/api/orders/latest").body, "literal");
+  EXPECT_EQ(get("POST", "/api/orders/ord_2/cancel").body, "cancel:ord_2");
+  EXPECT_EQ(get("GET", "/api/orders/ord_2/cancel").status, 405);
+  EXPECT_EQ(get("GET", "/api/orders").status, 404);
+  EXPECT_EQ(get("GET", "/api/orders/a/b/c").status, 404);
+}
+
+TEST(HttpRequestHelpers, HeadersAreCaseInsensitiveAndQueriesDecoded) {
+  HttpRequest request;
+  request.target = "/p?q=crew+neck%21&empty&size=M";
+  request.headers = {{"x-velocity-customer", "c-1"}};
+  EXPECT_EQ(request.header("X-Velocity-Customer"), "c-1");
+  EXPECT_FALSE(request.header("authorization"));
+  EXPECT_EQ(request.query("q"), "crew neck!");
+  EXPECT_EQ(request.query("empty"), "");
+  EXPECT_EQ(request.query("size"), "M");
+  EXPECT_FALSE(request.query("colour"));
+}
+
+}  // namespace
+}  // namespace velocity::ops
