@@ -48,6 +48,10 @@ struct ServiceConfig {
   std::chrono::milliseconds outbox_poll{100};              // VELOCITY_OUTBOX_POLL
   std::chrono::milliseconds timer_poll{200};               // VELOCITY_TIMER_POLL
   RetryPolicy retry;                             // VELOCITY_RETRY_DELAYS: "1s,10s,60s"
+  // Several instances of one service share its database; only one of them should publish the
+  // outbox and fire timers, so that rows keep their order and a timer fires once.
+  bool run_relay = true;                         // VELOCITY_OUTBOX_RELAY
+  bool run_timers = true;                        // VELOCITY_TIMERS
 
   // Reads every field from the environment; `default_http` is the service's usual address.
   [[nodiscard]] static Result<ServiceConfig> from_env(std::string name, std::string_view default_http,

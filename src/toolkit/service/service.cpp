@@ -85,6 +85,12 @@ Result<ServiceConfig> ServiceConfig::from_env(std::string name, std::string_view
   auto timer_poll = env.duration("VELOCITY_TIMER_POLL", c.timer_poll);
   if (!timer_poll) return std::unexpected(timer_poll.error());
   c.timer_poll = *timer_poll;
+  auto relay = env.boolean("VELOCITY_OUTBOX_RELAY", c.run_relay);
+  if (!relay) return std::unexpected(relay.error());
+  c.run_relay = *relay;
+  auto timers = env.boolean("VELOCITY_TIMERS", c.run_timers);
+  if (!timers) return std::unexpected(timers.error());
+  c.run_timers = *timers;
   auto delays = env.string("VELOCITY_RETRY_DELAYS", "");
   if (!delays) return std::unexpected(delays.error());
   if (!delays->empty()) {
@@ -334,8 +340,8 @@ Result<void> Service::start() {
   for (auto& [method, pattern, handler] : im.routes) im.http->add_route(method, pattern, std::move(handler));
   im.routes.clear();
 
-  im.relay->start();
-  if (im.timer_handler) {
+  if (im.config.run_relay) im.relay->start();
+  if (im.timer_handler && im.config.run_timers) {
     SagaTimerOptions timer_options;
     timer_options.poll_interval = im.config.timer_poll;
     auto handler = [this, h = im.timer_handler](Transaction& tx, const SagaTimer& timer) -> Result<void> {
@@ -388,7 +394,9 @@ void Service::stop() {
     im.routers.clear();
     if (im.timers) im.timers->stop();
     if (im.http) im.http->stop();
-    if (auto flushed = im.relay->stop(im.config.shutdown_bound / 4); !flushed) {
+    if (!im.config.run_relay) {
+      // Another instance publishes this database's outbox.
+    } else if (auto flushed = im.relay->stop(im.config.shutdown_bound / 4); !flushed) {
       log::warn("{}: outbox not flushed on shutdown: {}", im.config.name, flushed.error().message());
     }
     if (auto flushed = im.publisher->flush(im.config.shutdown_bound / 4); !flushed) {
