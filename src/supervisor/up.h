@@ -1,0 +1,54 @@
+// `velocity up`: the whole store on one machine — velocity-broker (unless an external cluster is
+// given), the eight services and the gateway — as supervised child processes sharing one data
+// directory.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "supervisor/supervisor.h"
+
+namespace velocity::supervisor {
+
+// The services in start order, with their usual HTTP ports (docs/api.md).
+struct ServiceInfo {
+  const char* name;
+  uint16_t port;
+};
+inline constexpr ServiceInfo kServices[] = {
+    {"users", 8081},     {"catalog", 8082},  {"cart", 8083},     {"orders", 8084},
+    {"inventory", 8085}, {"payments", 8086}, {"shipping", 8087}, {"notifications", 8088},
+};
+
+struct UpOptions {
+  std::filesystem::path data_dir = "var";
+  bool fresh = false;                       // empty the data directory first
+  std::string external_broker;              // HOST:PORT[,...] of a Kafka cluster; empty: our own
+  std::string broker_listen = "127.0.0.1:9092";
+  std::string http = "127.0.0.1:8080";      // the storefront
+  std::map<std::string, int> scale;         // instances per service (default 1)
+  std::map<std::string, std::string> env;   // extra environment for every child
+  std::filesystem::path bin_dir;            // where velocity-* executables are
+  std::filesystem::path web_dir;            // the storefront's files
+  LogMuxOptions log;
+  SupervisorOptions supervisor;
+};
+
+// Parses "inventory=3" into `scale`; the name must be a service.
+[[nodiscard]] Result<void> parse_scale(const std::string& text, std::map<std::string, int>& scale);
+
+// The processes `velocity up` runs for these options.
+[[nodiscard]] Result<std::vector<Member>> plan(const UpOptions& options);
+
+// Runs until SIGINT/SIGTERM; returns the process exit code (0 after a clean stop).
+int run_up(UpOptions options);
+
+// `velocity status`: what the `velocity up` on `data_dir` runs, with health and restarts.
+// Returns the exit code (1 when nothing runs there).
+int run_status(const std::filesystem::path& data_dir, bool json);
+
+}  // namespace velocity::supervisor
