@@ -92,6 +92,14 @@ def raw_sync_mb_per_s(fig, batch):
     return points[-1][1]
 
 
+def bytes_per_sync(fig, system, partitions):
+    """Payload bytes per fsync/fdatasync of the server during pipelined produce (perf counts)."""
+    messages = fig.all(system, partitions, "pipelined", "messages")
+    syncs = fig.all(system, partitions, "pipelined", "server_syncs")
+    per = [m * 1024 / n for m, n in zip(messages, syncs) if n]
+    return statistics.median(per) if per else None
+
+
 # ---------------------------------------------------------------- SVG
 def svg_bars(path, title, unit, groups, systems, values, errors):
     """Grouped vertical bars: groups x systems; values[(g, s)] with errors[(g, s)] = (lo, hi)."""
@@ -219,11 +227,8 @@ def main():
     for s in fig.systems:
         for p in parts:
             mb = fig.median(s, p, "pipelined", "mb_per_s")
-            syncs = fig.median(s, p, "pipelined", "server_syncs")
-            secs = fig.median(s, p, "pipelined", "server_sync_seconds")
-            per_sync = None
-            if syncs and secs and mb:
-                per_sync = mb * 1e6 * secs / syncs / 1024
+            per_sync = bytes_per_sync(fig, s, p)
+            per_sync = per_sync / 1024 if per_sync else None
             w(f"| {LABEL[s]} | {p} | {fmt(fig.median(s, p, 'pipelined', 'msgs_per_s'))} | {fmt(mb, 1)} | "
               f"{pct(fig.spread(s, p, 'pipelined', 'msgs_per_s'))} | {fmt(fig.median(s, p, 'pipelined', 'server_cpu_pct'))} | "
               f"{fmt(fig.median(s, p, 'pipelined', 'client_cpu_pct'))} | {fmt(per_sync)} |")
@@ -244,9 +249,7 @@ def main():
         cells = []
         for p in parts:
             mb = fig.median("velocity-sync", p, "pipelined", "mb_per_s")
-            syncs = fig.median("velocity-sync", p, "pipelined", "server_syncs")
-            secs = fig.median("velocity-sync", p, "pipelined", "server_sync_seconds")
-            batch = mb * 1e6 * secs / syncs if syncs and secs and mb else None
+            batch = bytes_per_sync(fig, "velocity-sync", p)
             raw_at[p] = (batch, raw_sync_mb_per_s(fig, batch))
             cells.append(rfmt(ratio(mb, raw_at[p][1])) + (f" (at {batch / 1024:.0f} KiB)" if batch else ""))
         w("| velocity-sync MB/s ÷ raw write+fdatasync MB/s at the same bytes per sync | " + " | ".join(cells) + " |")
@@ -294,12 +297,19 @@ def main():
     w("Measured from each message's scheduled send time, so a stalled client or server is charged for "
       "every message it delayed (no coordinated omission). ack = producer's ack; e2e = a consumer "
       "reading along received it.\n")
-    w("| system | partitions | received | ack p50 µs | ack p99 µs | ack p99.9 µs | e2e p50 µs | e2e p99 µs | e2e p99.9 µs | server CPU | client CPU |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    w("A broker that falls more than 0.5 s of messages behind the schedule is *saturated*: the run "
+      "stops sending, and the table shows the rate it did ack instead of latencies.\n")
+    w("| system | partitions | kept the rate | received | ack p50 µs | ack p99 µs | ack p99.9 µs | e2e p50 µs | e2e p99 µs | e2e p99.9 µs | server CPU | client CPU |\n|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for s in fig.systems:
         for p in parts:
             m = lambda k: fig.median(s, p, "rate", k)
+            if m("saturated") is None:
+                continue
+            if m("saturated") >= 0.5:
+                w(f"| {LABEL[s]} | {p} | no: saturated at {fmt(m('acked_per_s'))} msg/s | – | – | – | – | – | – | – | {fmt(m('server_cpu_pct'))} | {fmt(m('client_cpu_pct'))} |")
+                continue
             got = ratio(m("received"), m("sent"))
-            w(f"| {LABEL[s]} | {p} | {pct(got)} | {fmt(m('ack_p50_us'))} | {fmt(m('ack_p99_us'))} | {fmt(m('ack_p999_us'))} | "
+            w(f"| {LABEL[s]} | {p} | yes | {pct(got)} | {fmt(m('ack_p50_us'))} | {fmt(m('ack_p99_us'))} | {fmt(m('ack_p999_us'))} | "
               f"{fmt(m('e2e_p50_us'))} | {fmt(m('e2e_p99_us'))} | {fmt(m('e2e_p999_us'))} | {fmt(m('server_cpu_pct'))} | {fmt(m('client_cpu_pct'))} |")
     w("\nLatency ratios at the fixed rate (velocity ÷ peer), e2e p50 / e2e p99:\n")
     w("| ratio | " + " | ".join(f"{p} partition(s)" for p in parts) + " |\n|---|" + "---:|" * len(parts))
@@ -311,6 +321,8 @@ def main():
     series = []
     for s in fig.systems:
         for p in parts:
+            if (fig.median(s, p, "rate", "saturated") or 0) >= 0.5:
+                continue
             pts = [(q, fig.median(s, p, "rate", f"e2e_{name}_us")) for name, q in PERCENTILES]
             series.append((f"{s}, {p} p", COLOR[s], dashes.get(p, ""), pts))
     svg_curves(f"{args.out}-e2e-latency.svg", f"(c) {fmt(rate_target)} msg/s: end-to-end latency percentiles", series)

@@ -45,7 +45,7 @@ int64_t Schedule::send_time(int64_t index) const {
 }
 
 int64_t saturation_backlog(double rate) {
-  return std::max<int64_t>(1000, static_cast<int64_t>(rate * 0.2));
+  return std::max<int64_t>(1000, static_cast<int64_t>(rate * 0.5));
 }
 
 void sleep_until_ns(int64_t t_ns) {

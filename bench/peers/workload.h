@@ -32,8 +32,8 @@ class Schedule {
   double rate_;
 };
 
-// A fixed-rate run stops sending once more than this many messages await their ack (a fifth of
-// a second's worth, at least 1000): the broker cannot keep the rate, and waiting for it would
+// A fixed-rate run stops sending once more than this many messages await their ack (half a
+// second's worth, at least 1000): the broker cannot keep the rate, and waiting for it would
 // only measure the queue. Such a run reports saturated=1 and the rate it did ack.
 int64_t saturation_backlog(double rate);
 
