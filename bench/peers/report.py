@@ -101,18 +101,30 @@ def bytes_per_sync(fig, system, partitions):
 
 
 # ---------------------------------------------------------------- SVG
+def nice_step(raw):
+    """1, 2 or 5 times a power of ten, at least `raw`."""
+    power = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
+    for m in (1, 2, 5, 10):
+        if m * power >= raw:
+            return m * power
+    return 10 * power
+
+
 def svg_bars(path, title, unit, groups, systems, values, errors):
     """Grouped vertical bars: groups x systems; values[(g, s)] with errors[(g, s)] = (lo, hi)."""
-    width, height, left, bottom, top = 900, 420, 70, 70, 40
-    vmax = max([errors.get(k, (0, v))[1] or 0 for k, v in values.items() if v] + [1]) * 1.1
+    width, height, left, bottom, top = 900, 420, 95, 70, 40
+    top_value = max([errors.get(k, (0, v))[1] or 0 for k, v in values.items() if v] + [1])
+    step = nice_step(top_value / 5)
+    vmax = step * math.ceil(top_value / step)
     plot_w, plot_h = width - left - 20, height - top - bottom
     gw = plot_w / max(len(groups), 1)
     bw = gw * 0.8 / max(len(systems), 1)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 20 * len(systems)}" font-family="sans-serif" font-size="12">',
            f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="15">{title}</text>']
-    for i in range(6):
-        v = vmax * i / 5
-        y = top + plot_h - plot_h * i / 5
+    ticks = round(vmax / step)
+    for i in range(ticks + 1):
+        v = step * i
+        y = top + plot_h - plot_h * v / vmax
         out.append(f'<line x1="{left}" x2="{width - 20}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
         out.append(f'<text x="{left - 5}" y="{y + 4:.1f}" text-anchor="end">{fmt(v)}</text>')
     out.append(f'<text x="15" y="{top + plot_h / 2}" transform="rotate(-90 15 {top + plot_h / 2})" text-anchor="middle">{unit}</text>')
