@@ -28,7 +28,9 @@ router.route('/orders/:id', order);
 router.route('/.*', notFound);
 
 // An ended session: say so on the sign-in page, and come back here afterwards.
+// Several requests in flight may fail together; the first one decides what the page says.
 api.onSessionExpired((message) => {
+  if (location.pathname === '/login') return;
   session.flash(message);
   const here = location.pathname + location.search;
   const next = here.startsWith('/login') || here.startsWith('/signup') ? '/' : here;
@@ -73,6 +75,7 @@ document.getElementById('error-close').addEventListener('click', () => {
 });
 document.addEventListener('velocity:rendered', () => {
   notice.clearError();
+  notice.hideToast();
   markCurrentNav();
 });
 window.addEventListener('online', () => {

@@ -214,6 +214,29 @@ test('a declined card ends in Cancelled with the reason from payments', { timeou
   });
 });
 
+test('an ended session sends the customer to sign in, and back to where they were', { timeout: 120000 }, async () => {
+  const page = browsers[0].context.pages()[0];
+  await withFailureShot(page, 'session-ended', async () => {
+    // A token the gateway no longer accepts, as after it expired or its key changed.
+    await page.evaluate(() => {
+      const key = 'velocity.session';
+      const s = JSON.parse(localStorage.getItem(key));
+      localStorage.setItem(key, JSON.stringify({ ...s, token: `${s.token.slice(0, -4)}AAAA` }));
+    });
+    await page.goto(`${baseUrl}/orders`);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.getByRole('alert').filter({ hasText: 'Your session has expired, please sign in again' }).waitFor();
+    await shot(page, 'session-expired');
+    await page.getByLabel('Email').fill(first.email);
+    await page.getByLabel('Password').fill(first.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Your orders' }).waitFor();
+    await page.locator('.order-row').nth(1).waitFor();
+    assert.equal(await page.locator('.order-row').count(), 2, 'both orders are listed');
+    await shot(page, 'orders-after-sign-in');
+  });
+});
+
 test("a second customer cannot open the first customer's order", { timeout: 120000 }, async () => {
   assert.ok(first.orderUrl, 'the first customer placed an order');
   const page = await openBrowser();

@@ -27,10 +27,11 @@ export function onSessionExpired(fn) {
   expiredHandler = fn;
 }
 
-export function sessionExpired() {
+// `message` defaults to "expired" when a session was stored, "please sign in" otherwise.
+export function sessionExpired(message) {
   const had = session.current() !== null;
   session.end();
-  expiredHandler(had ? messages.expired : messages.signIn);
+  expiredHandler(message ?? (had ? messages.expired : messages.signIn));
 }
 
 export async function request(method, path, { body, headers = {}, auth = true } = {}) {
@@ -59,7 +60,7 @@ export async function request(method, path, { body, headers = {}, auth = true } 
     }
   }
   if (res.status === 401 && auth) {
-    sessionExpired();
+    sessionExpired(token ? messages.expired : messages.signIn);
     throw new ApiError(401, token ? messages.expired : messages.signIn, { kind: 'expired', body: data });
   }
   if (!res.ok) {

@@ -16,6 +16,11 @@ export function announce(message) {
   bannerTimer = setTimeout(() => { toast.hidden = true; }, 4000);
 }
 
+export function hideToast() {
+  clearTimeout(bannerTimer);
+  document.getElementById('toast').hidden = true;
+}
+
 export function showError(message) {
   const banner = document.getElementById('error-banner');
   banner.querySelector('.banner-text').textContent = message;

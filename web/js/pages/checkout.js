@@ -89,7 +89,7 @@ export async function checkout(main) {
     h('p', { class: 'muted small' }, 'This shop takes no real payments. Any other card number of 12–19 digits is approved.'),
     h('table', {},
       h('caption', { class: 'visually-hidden' }, 'Test card numbers and what they do'),
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Card number'), h('th', { scope: 'col' }, 'Result'), h('td', {}))),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Card number'), h('th', { scope: 'col' }, 'Result'), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Action')))),
       h('tbody', {}, testCards.map((c) => h('tr', {},
         h('td', { class: 'mono' }, c.number),
         h('td', {}, c.result),

@@ -49,14 +49,15 @@ export async function order(main, { params, query }) {
   const timeline = h('ol', { class: 'timeline', 'aria-label': 'Order progress' });
   const cancelArea = h('div', { class: 'cancel-area' });
   const details = h('div', { class: 'order-details' });
-  const thanks = query.placed
-    ? h('div', { class: 'notice-box notice-success' },
-      h('strong', {}, 'Thank you for your order! '),
-      'We are reserving your items and taking payment now; this page updates by itself as your order moves along.')
-    : null;
+  // Straight after checkout: a thank-you while the order is on its way (not again on reload).
+  const thanks = h('div', { class: 'notice-box notice-success', hidden: !query.placed },
+    h('strong', {}, 'Thank you for your order! '),
+    'We are reserving your items and taking payment now; this page updates by itself as your order moves along.');
+  if (query.placed) router.setQuery({});
 
   function draw() {
     section.dataset.orderStatus = shown.status;
+    if (status.isFinal(shown.status)) thanks.hidden = true;
     badge.textContent = status.label(shown.status);
     badge.className = `status-badge status-${shown.status}`;
     drawTimeline();

@@ -1,6 +1,6 @@
 // The customer's orders, newest first; statuses follow the live stream.
 import { h, replace, debounce } from '../dom.js';
-import { money, dateTime, shortId, plural } from '../format.js';
+import { money, dateTime, shortId, plural, colourCode, imageFor } from '../format.js';
 import * as api from '../api.js';
 import * as live from '../live.js';
 import * as router from '../router.js';
@@ -31,6 +31,8 @@ export async function orders(main) {
       const items = (o.lines ?? []).reduce((n, l) => n + l.quantity, 0);
       return h('li', {},
         h('a', { class: 'order-row', href: `/orders/${encodeURIComponent(o.order_id)}` },
+          h('span', { class: 'order-row-pictures', 'aria-hidden': 'true' }, (o.lines ?? []).slice(0, 3).map((l) =>
+            h('img', { src: imageFor(l.product_id, colourCode(l.sku, l.product_id, l.size)), alt: '', width: 48, height: 48 }))),
           h('span', { class: 'order-row-main' },
             h('span', { class: 'order-row-id' }, `Order ${shortId(o.order_id)}`),
             h('span', { class: 'muted' }, `${dateTime(o.created_at)} · ${plural(items, 'item')}`)),
