@@ -15,7 +15,10 @@ import { mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const baseUrl = (process.env.VELOCITY_STOREFRONT_URL ?? '').replace(/\/+$/, '');
@@ -72,6 +75,18 @@ async function assertLabelled(page) {
     .filter((el) => el.labels.length === 0 && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
     .map((el) => el.name || el.id || el.outerHTML));
   assert.deepEqual(unlabelled, [], `form controls without a label on ${page.url()}`);
+}
+
+// axe-core's WCAG 2 A/AA rules (contrast, names, roles, landmarks) find nothing serious.
+async function assertAccessible(page, what) {
+  if (!(await page.evaluate(() => Boolean(window.axe)))) await page.addScriptTag({ path: axePath });
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } });
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
+  });
+  assert.deepEqual(violations, [], `accessibility problems on the ${what}`);
 }
 
 async function signUp(page, { name, email, password }) {
@@ -149,7 +164,8 @@ test('a customer signs up, buys two sizes and watches the order reach Delivered 
     await page.goto(`${baseUrl}/`);
     await page.getByRole('heading', { name: 'T-shirts made to be worn' }).waitFor();
     await page.locator('.product-card').first().waitFor();
-    const pictures = await page.locator('.product-card img').evaluateAll((imgs) => imgs.map((img) => img.complete && img.naturalWidth > 0));
+    await page.locator('.product-card img').first().evaluate((img) => img.decode());
+    await assertAccessible(page, 'catalogue');
     await shot(page, 'catalogue');
 
     await signUp(page, first);
@@ -160,7 +176,6 @@ test('a customer signs up, buys two sizes and watches the order reach Delivered 
     const titles = await page.locator('.product-card .card-title').allTextContents();
     assert.ok(titles.includes('Classic Crew Tee'), `search for "crew" found ${JSON.stringify(titles)}`);
     assert.ok(!titles.includes("Kids' Dino Tee"), `search for "crew" also found ${JSON.stringify(titles)}`);
-    assert.ok(pictures.length > 0, 'the catalogue shows products');
     await shot(page, 'search-crew');
 
     await page.getByRole('link', { name: /Classic Crew Tee/ }).click();
@@ -172,6 +187,7 @@ test('a customer signs up, buys two sizes and watches the order reach Delivered 
     await page.waitForFunction((src) => document.querySelector('.product-image').getAttribute('src') === src, black);
     await addToBag(page, 'M');
     await addToBag(page, 'L');
+    await assertAccessible(page, 'product page');
     await shot(page, 'product-added');
 
     await page.getByRole('link', { name: /Bag/ }).click();
@@ -179,10 +195,12 @@ test('a customer signs up, buys two sizes and watches the order reach Delivered 
     await page.locator('.cart-line').nth(1).waitFor();
     assert.equal(await page.locator('.cart-line').count(), 2);
     assert.equal((await page.locator('#cart-total').textContent()).trim(), '€50.00');
+    await assertAccessible(page, 'bag');
     await shot(page, 'bag');
 
     await page.getByRole('link', { name: 'Check out' }).click();
     await checkOut(page, '4242 4242 4242 4242');
+    await assertAccessible(page, 'checkout');
     await shot(page, 'checkout');
     await placeOrder(page);
     first.orderUrl = new URL(page.url()).pathname;
@@ -192,6 +210,7 @@ test('a customer signs up, buys two sizes and watches the order reach Delivered 
       null, { timeout: orderDeadlineMs });
     assert.equal(await page.evaluate(() => window.velocityNoReload), true, 'the order page was reloaded');
     assert.equal(await page.locator('.timeline .step-done').count(), 5, 'every step of the timeline is done');
+    await assertAccessible(page, 'order page');
     await shot(page, 'order-delivered');
   });
 });
@@ -210,6 +229,7 @@ test('a declined card ends in Cancelled with the reason from payments', { timeou
     assert.equal(await page.evaluate(() => window.velocityNoReload), true, 'the order page was reloaded');
     const reason = (await page.locator('#cancel-reason').textContent()).trim();
     assert.match(reason, /declined/i);
+    await assertAccessible(page, 'cancelled order page');
     await shot(page, 'order-declined');
   });
 });

@@ -7,9 +7,10 @@ import * as router from '../router.js';
 import * as session from '../session.js';
 import { errorBox, emptyState, loading, requireSignIn } from './common.js';
 
+// The picture of the line's own colour (the cart's `image` may be the product's first colour).
 export function lineImage(line) {
-  if (line.image) return line.image;
-  return imageFor(line.product_id, colourCode(line.sku, line.product_id, line.size));
+  if (line.product_id && line.sku && line.size) return imageFor(line.product_id, colourCode(line.sku, line.product_id, line.size));
+  return line.image;
 }
 
 export async function cart(main) {
