@@ -12,5 +12,6 @@ int main(int argc, char** argv) {
   register_consume_command(app, globals);
   register_groups_commands(app, globals);
   register_dlq_commands(app, globals);
+  register_up_commands(app, globals);
   return run(app, argc, argv);
 }
