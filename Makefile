@@ -28,9 +28,11 @@ test-sanitize: setup
 	@cmake --build build/sanitize -j $(JOBS)
 	@ctest --test-dir build/sanitize --output-on-failure -j $(JOBS) -L 'unit|integration' --timeout 900
 
+# The whole store on embedded defaults (broker, services, gateway): http://127.0.0.1:8080.
+# Extra flags for `velocity up` go in UP_FLAGS, e.g. make run UP_FLAGS="--fresh --quiet".
+UP_FLAGS ?=
 run: build
-	@mkdir -p var
-	@build/bin/velocity-broker --listen 127.0.0.1:9092 --data-dir var/broker
+	@build/bin/velocity up $(UP_FLAGS)
 
 bench: setup
 	@cmake -S . -B build -G Ninja -DVELOCITY_BENCH=ON $(CMAKE_FLAGS) >/dev/null
