@@ -22,6 +22,7 @@ export async function catalogue(main, { query }) {
   let products = [];
   let total = 0;
   let sequence = 0;
+  let left = false; // a debounced search may fire after the customer moved to another page
 
   const count = h('p', { class: 'result-count', role: 'status', 'aria-live': 'polite' });
   const grid = h('ul', { class: 'product-grid', 'aria-label': 'T-shirts' });
@@ -98,13 +99,14 @@ export async function catalogue(main, { query }) {
   }
 
   async function load({ append = false } = {}) {
+    if (left) return;
     const mine = ++sequence;
     router.setQuery({ q: state.q, size: state.size, colour: state.colour, min: state.min, max: state.max,
       in_stock: state.in_stock ? '1' : '' });
     results.setAttribute('aria-busy', 'true');
     try {
       const res = await api.get(`/api/catalog/products?${params(append ? products.length : 0)}`);
-      if (mine !== sequence) return;
+      if (mine !== sequence || left) return;
       products = append ? [...products, ...res.products] : res.products;
       total = res.total ?? products.length;
       show();
@@ -163,6 +165,7 @@ export async function catalogue(main, { query }) {
     }).catch(() => {});
   }
   await load();
+  return () => { left = true; };
 }
 
 function card(p) {
