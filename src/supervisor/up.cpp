@@ -79,7 +79,12 @@ Result<void> parse_scale(const std::string& text, std::map<std::string, int>& sc
   return {};
 }
 
-Result<std::vector<Member>> plan(const UpOptions& o) {
+Result<std::vector<Member>> plan(const UpOptions& options) {
+  UpOptions o = options;
+  if (o.free_ports) {
+    o.broker_listen = "127.0.0.1:" + std::to_string(free_port());
+    o.http = "127.0.0.1:" + std::to_string(free_port());
+  }
   std::vector<Member> members;
   const std::string data = std::filesystem::absolute(o.data_dir).string();
   std::string brokers = o.external_broker;
@@ -114,7 +119,7 @@ Result<std::vector<Member>> plan(const UpOptions& o) {
       m.group = service.name;
       m.name = i == 1 ? service.name : std::string(service.name) + "." + std::to_string(i);
       m.stage = 1;
-      m.port = i == 1 ? service.port : free_port();
+      m.port = i == 1 && !o.free_ports ? service.port : free_port();
       m.spec.argv = {(o.bin_dir / ("velocity-" + std::string(service.name))).string()};
       m.spec.env = common;
       m.spec.env["VELOCITY_HTTP_ADDR"] = "127.0.0.1:" + std::to_string(m.port);

@@ -30,6 +30,7 @@ struct UpOptions {
   std::string external_broker;              // HOST:PORT[,...] of a Kafka cluster; empty: our own
   std::string broker_listen = "127.0.0.1:9092";
   std::string http = "127.0.0.1:8080";      // the storefront
+  bool free_ports = false;                  // every process on a free port instead (tests)
   std::map<std::string, int> scale;         // instances per service (default 1)
   std::map<std::string, std::string> env;   // extra environment for every child
   std::filesystem::path bin_dir;            // where velocity-* executables are
