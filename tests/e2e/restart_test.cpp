@@ -51,6 +51,8 @@ TEST_P(RestartTest, EveryOrderReachesATerminalStateWhileEachServiceIsRestartedIn
     const std::string status = done.value("status", "");
     EXPECT_TRUE(status == "completed" || status == "cancelled") << id << ": " << done.dump();
   }
+  const auto verdict = s.check_when_quiet();
+  EXPECT_TRUE(verdict.ok()) << verdict.to_text();
   // Each triggering event mailed once: one confirmation per completed order, at most.
   std::map<std::string, int> subjects;
   for (const auto& m : s.mail()) ++subjects[m.value("subject", "")];

@@ -19,6 +19,9 @@ class SagaTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { store_ = new Store(); }
   static void TearDownTestSuite() {
+    // Once every test's orders are terminal, the databases must agree with each other.
+    const auto verdict = store_->check_when_quiet();
+    EXPECT_TRUE(verdict.ok()) << verdict.to_text();
     delete store_;
     store_ = nullptr;
   }

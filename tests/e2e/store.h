@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "checker/checker.h"
 #include "supervisor/supervisor.h"
 #include "supervisor/up.h"
 
@@ -71,6 +72,9 @@ class Store {
   void set_available(const std::string& sku, int64_t units);
   int64_t price_of(const std::string& sku) const;
 
+  // Waits until the store is quiet (every invariant holds, or the bound passes) and returns
+  // the invariant checker's verdict.
+  checker::Verdict check_when_quiet(std::chrono::seconds bound = std::chrono::seconds(60)) const;
   // Mail the SMTP server received so far: one JSON object per message.
   std::vector<nlohmann::json> mail() const;
   // The processes' interleaved log, for failure messages.
