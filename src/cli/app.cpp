@@ -66,6 +66,15 @@ int run(CLI::App& app, int argc, char** argv) {
     return kExitOk;
   } catch (const CLI::Success& e) {  // --help
     return app.exit(e);
+  } catch (const CLI::RequiredError& e) {
+    // `velocity frobnicate` would otherwise only say that a subcommand is required.
+    if (const auto extra = app.remaining(true); !extra.empty()) {
+      std::cerr << "velocity: error: unknown command or argument '" << extra.front()
+                << "'\nRun with --help for more information.\n";
+      return kExitUsage;
+    }
+    (void)app.exit(e);
+    return kExitUsage;
   } catch (const CLI::ParseError& e) {
     (void)app.exit(e);  // prints the error and a pointer to --help
     return kExitUsage;

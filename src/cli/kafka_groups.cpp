@@ -95,9 +95,20 @@ Result<OffsetMap> KafkaAdmin::committed_offsets(const std::string& group) {
   Queue queue(rd_kafka_queue_new(handle_.get()));
   auto options = admin_options(handle_.get(), RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS,
                                globals_->request_timeout);
-  // No partitions: every partition the group has committed.
+  // Every partition of every topic: OffsetFetch for "all topics" (a null list) is not
+  // something every client and broker version agree on.
+  auto topics = metadata();
+  if (!topics) return std::unexpected(topics.error());
+  OffsetMap offsets;
+  if (topics->empty()) return offsets;
+  PartitionList wanted(rd_kafka_topic_partition_list_new(0));
+  for (const auto& topic : *topics) {
+    for (const auto& partition : topic.partitions) {
+      rd_kafka_topic_partition_list_add(wanted.get(), topic.name.c_str(), partition.id);
+    }
+  }
   rd_kafka_ListConsumerGroupOffsets_t* request =
-      rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), nullptr);
+      rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), wanted.get());
   rd_kafka_ListConsumerGroupOffsets(handle_.get(), &request, 1, options.get(), queue.get());
   rd_kafka_ListConsumerGroupOffsets_destroy(request);
   auto event = await_admin_result(queue.get(), RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT,
@@ -110,7 +121,6 @@ Result<OffsetMap> KafkaAdmin::committed_offsets(const std::string& group) {
   if (const auto* error = rd_kafka_group_result_error(results[0])) {
     return kafka_failure(what, rd_kafka_error_code(error), rd_kafka_error_string(error));
   }
-  OffsetMap offsets;
   if (const auto* partitions = rd_kafka_group_result_partitions(results[0])) {
     for (int i = 0; i < partitions->cnt; ++i) {
       const auto& element = partitions->elems[i];

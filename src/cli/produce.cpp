@@ -172,7 +172,8 @@ void register_produce_command(CLI::App& app, const Globals& globals) {
   produce_cmd->add_option("topic", args->topic, "Topic to write to")->required();
   produce_cmd->add_option("values", args->values, "Message values; none: read stdin");
   produce_cmd->add_option("-k,--key", args->key, "Key of every message");
-  produce_cmd->add_option("-H,--header", args->headers, "Header KEY=VALUE (repeatable)");
+  produce_cmd->add_option("-H,--header", args->headers, "Header KEY=VALUE (repeatable)")
+      ->allow_extra_args(false);
   produce_cmd->add_option("-p,--partition", args->partition,
                           "Partition to write to; default: by key (or spread without key)");
   produce_cmd->footer(R"(Messages are written with an idempotent producer and acks=all; each line

@@ -159,6 +159,9 @@ Result<std::uint64_t> read_records(KafkaAdmin& admin, const Globals& globals,
     properties["group.id"] = *options.group;
     properties["enable.auto.commit"] = "true";
   } else {
+    // librdkafka's consumer API needs a group id even for assign(); this one never joins
+    // (no subscribe) and never commits.
+    properties["group.id"] = "velocity-cli.assign";
     properties["enable.auto.commit"] = "false";
   }
   auto consumer = new_client(RD_KAFKA_CONSUMER, globals, properties, [&](rd_kafka_conf_t* conf) {
@@ -176,8 +179,14 @@ Result<std::uint64_t> read_records(KafkaAdmin& admin, const Globals& globals,
     rd_kafka_topic_partition_list_add(list.get(), options.topic.c_str(), partition)->offset =
         starts ? starts->at(partition) : RD_KAFKA_OFFSET_INVALID;
   }
-  const auto started = options.group ? rd_kafka_subscribe(handle, list.get())
-                                     : rd_kafka_assign(handle, list.get());
+  rd_kafka_resp_err_t started = RD_KAFKA_RESP_ERR_NO_ERROR;
+  if (options.group) {
+    PartitionList topics(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(topics.get(), options.topic.c_str(), RD_KAFKA_PARTITION_UA);
+    started = rd_kafka_subscribe(handle, topics.get());
+  } else {
+    started = rd_kafka_assign(handle, list.get());
+  }
   if (started != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return kafka_failure("read " + options.topic, started);
   }

@@ -125,7 +125,8 @@ void register_topics_commands(CLI::App& app, const Globals& globals) {
                      "Replicas per partition (velocity-broker has one node: 1)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  create->add_option("-c,--config", create_args->configs, "Topic config KEY=VALUE (repeatable)");
+  create->add_option("-c,--config", create_args->configs, "Topic config KEY=VALUE (repeatable)")
+      ->allow_extra_args(false);
   create->callback([&globals, create_args] { create_topic(globals, *create_args); });
 
   auto name = std::make_shared<std::string>();
