@@ -13,5 +13,6 @@ int main(int argc, char** argv) {
   register_groups_commands(app, globals);
   register_dlq_commands(app, globals);
   register_up_commands(app, globals);
+  register_check_command(app, globals);
   return run(app, argc, argv);
 }
