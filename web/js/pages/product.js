@@ -97,7 +97,8 @@ export async function product(main, { params, query }) {
       availability.textContent = `In stock · ready to ship`;
       availability.classList.add('is-in');
     }
-    addButton.disabled = Boolean(state.size) && (!sku || sku.available <= 0);
+    const colourSoldOut = !p.skus.some((s) => s.colour === state.colour.name && s.available > 0);
+    addButton.disabled = colourSoldOut || (Boolean(state.size) && (!sku || sku.available <= 0));
   }
 
   async function addToBag(e) {
