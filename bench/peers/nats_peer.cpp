@@ -128,9 +128,13 @@ class Session {
     options.Config.DeliverPolicy = policy;
     natsSubscription* sub = nullptr;
     jsErrCode code{};
-    auto made = check(js_Subscribe(&sub, js_, subject.c_str(), on_message, reader, nullptr,
-                                   &options, &code),
-                      "subscribe " + subject);
+    // Creating the consumer is a request to the server, which can be slow to answer while it
+    // writes a large stream on a loaded machine: a few attempts before giving up.
+    natsStatus status = NATS_TIMEOUT;
+    for (int attempt = 0; attempt < 3 && status == NATS_TIMEOUT; ++attempt) {
+      status = js_Subscribe(&sub, js_, subject.c_str(), on_message, reader, nullptr, &options, &code);
+    }
+    auto made = check(status, "subscribe " + subject);
     if (!made) return made;
     subscriptions_.push_back(sub);
     return check(natsSubscription_SetPendingLimits(sub, -1, -1), "pending limits");
