@@ -56,28 +56,33 @@ class Carts {
  private:
   // Moves the customer's line from `before` to `after` units, emitting what changed, then
   // commits and answers with the cart.
-  HttpResponse change_line(velocity::Transaction& tx, const std::string& customer_id, const std::string& sku,
-                           const std::string& product_id, int64_t before, int64_t after);
+  HttpResponse change_line(velocity::Transaction& tx, const std::string& customer_id,
+                           const std::string& sku, const std::string& product_id, int64_t before,
+                           int64_t after);
   velocity::Result<void> record_change(velocity::Transaction& tx, const std::string& customer_id,
-                                       const std::string& sku, const std::string& product_id, int64_t before,
-                                       int64_t after, std::string_view removal_reason);
+                                       const std::string& sku, const std::string& product_id,
+                                       int64_t before, int64_t after,
+                                       std::string_view removal_reason);
   HttpResponse respond(velocity::Transaction& tx, const std::string& customer_id);
 
   velocity::Service& service_;
 };
 
-velocity::Result<void> Carts::record_change(velocity::Transaction& tx, const std::string& customer_id,
-                                            const std::string& sku, const std::string& product_id, int64_t before,
+velocity::Result<void> Carts::record_change(velocity::Transaction& tx,
+                                            const std::string& customer_id, const std::string& sku,
+                                            const std::string& product_id, int64_t before,
                                             int64_t after, std::string_view removal_reason) {
   if (before == after) return {};
   if (auto set = set_line(tx, customer_id, sku, after); !set) return set;
   velocity::Result<velocity::Event> emitted;
   if (after > before) {
-    emitted = service_.emit(tx, shop::topics::kCarts, customer_id,
-                            shop::CartItemAdded{customer_id, sku, product_id, after - before, after});
+    emitted =
+        service_.emit(tx, shop::topics::kCarts, customer_id,
+                      shop::CartItemAdded{customer_id, sku, product_id, after - before, after});
   } else {
     emitted = service_.emit(tx, shop::topics::kCarts, customer_id,
-                            shop::CartItemRemoved{customer_id, sku, before - after, after, std::string(removal_reason)});
+                            shop::CartItemRemoved{customer_id, sku, before - after, after,
+                                                  std::string(removal_reason)});
   }
   if (!emitted) return std::unexpected(emitted.error());
   return {};
@@ -86,14 +91,17 @@ velocity::Result<void> Carts::record_change(velocity::Transaction& tx, const std
 HttpResponse Carts::respond(velocity::Transaction& tx, const std::string& customer_id) {
   auto cart = cart_view(tx, customer_id);
   if (!cart) return internal_error("read cart", cart.error());
-  if (auto committed = service_.commit(tx); !committed) return internal_error("save cart", committed.error());
+  if (auto committed = service_.commit(tx); !committed)
+    return internal_error("save cart", committed.error());
   return json_response(200, *cart);
 }
 
-HttpResponse Carts::change_line(velocity::Transaction& tx, const std::string& customer_id, const std::string& sku,
-                                const std::string& product_id, int64_t before, int64_t after) {
+HttpResponse Carts::change_line(velocity::Transaction& tx, const std::string& customer_id,
+                                const std::string& sku, const std::string& product_id,
+                                int64_t before, int64_t after) {
   const auto why = after == 0 ? reason::kRemoved : reason::kChanged;
-  if (auto changed = record_change(tx, customer_id, sku, product_id, before, after, why); !changed) {
+  if (auto changed = record_change(tx, customer_id, sku, product_id, before, after, why);
+      !changed) {
     return internal_error("change cart", changed.error());
   }
   return respond(tx, customer_id);
@@ -127,11 +135,12 @@ HttpResponse Carts::add_item(const HttpRequest& request) {
   auto before = line_quantity(*tx, *customer, (*entry)->sku);
   if (!before) return internal_error("add to cart", before.error());
   if (*before + *quantity > kMaxLineQuantity) {
-    return json_error(400,
-                      "a cart line holds at most 99; this one has " + std::to_string(*before) + " already",
-                      "quantity");
+    return json_error(
+        400, "a cart line holds at most 99; this one has " + std::to_string(*before) + " already",
+        "quantity");
   }
-  return change_line(*tx, *customer, (*entry)->sku, (*entry)->product_id, *before, *before + *quantity);
+  return change_line(*tx, *customer, (*entry)->sku, (*entry)->product_id, *before,
+                     *before + *quantity);
 }
 
 HttpResponse Carts::set_item(const HttpRequest& request) {
@@ -168,20 +177,25 @@ HttpResponse Carts::remove_item(const HttpRequest& request) {
 
 velocity::Result<void> Carts::on_product(velocity::Transaction& tx, const shop::Product& product,
                                          const velocity::Event& event) {
-  if (product.product_id.empty()) return velocity::poison("event " + event.id + ": a product needs a product_id");
+  if (product.product_id.empty())
+    return velocity::poison("event " + event.id + ": a product needs a product_id");
   for (const auto& sku : product.skus) {
-    if (sku.sku.empty()) return velocity::poison("event " + event.id + ": every SKU of a product needs a sku");
+    if (sku.sku.empty())
+      return velocity::poison("event " + event.id + ": every SKU of a product needs a sku");
   }
   return apply_product(tx, product, event.time);
 }
 
-velocity::Result<void> Carts::on_order_placed(velocity::Transaction& tx, const shop::OrderPlaced& order,
+velocity::Result<void> Carts::on_order_placed(velocity::Transaction& tx,
+                                              const shop::OrderPlaced& order,
                                               const velocity::Event& event) {
-  if (order.customer_id.empty()) return velocity::poison("event " + event.id + ": an order needs a customer_id");
+  if (order.customer_id.empty())
+    return velocity::poison("event " + event.id + ": an order needs a customer_id");
   std::map<std::string, int64_t> ordered;  // an order may list one SKU on several lines
   for (const auto& line : order.lines) {
     if (line.sku.empty() || line.quantity <= 0) {
-      return velocity::poison("event " + event.id + ": an order line needs a sku and a positive quantity");
+      return velocity::poison("event " + event.id +
+                              ": an order line needs a sku and a positive quantity");
     }
     ordered[line.sku] += line.quantity;
   }
@@ -190,7 +204,9 @@ velocity::Result<void> Carts::on_order_placed(velocity::Transaction& tx, const s
     if (!before) return std::unexpected(before.error());
     // A line holding more than was ordered keeps the rest; one holding less simply goes.
     const auto after = std::max<int64_t>(*before - quantity, 0);
-    if (auto changed = record_change(tx, order.customer_id, sku, {}, *before, after, reason::kOrdered); !changed) {
+    if (auto changed =
+            record_change(tx, order.customer_id, sku, {}, *before, after, reason::kOrdered);
+        !changed) {
       return changed;
     }
   }
@@ -203,22 +219,27 @@ velocity::Result<void> install(velocity::Service& service) {
   if (auto migrated = service.migrate(kSchema); !migrated) return migrated;
   auto carts = std::make_shared<Carts>(service);
   service.route("GET", "/api/cart", [carts](const HttpRequest& r) { return carts->view(r); });
-  service.route("POST", "/api/cart/items", [carts](const HttpRequest& r) { return carts->add_item(r); });
-  service.route("PUT", "/api/cart/items/{sku}", [carts](const HttpRequest& r) { return carts->set_item(r); });
-  service.route("DELETE", "/api/cart/items/{sku}", [carts](const HttpRequest& r) { return carts->remove_item(r); });
+  service.route("POST", "/api/cart/items",
+                [carts](const HttpRequest& r) { return carts->add_item(r); });
+  service.route("PUT", "/api/cart/items/{sku}",
+                [carts](const HttpRequest& r) { return carts->set_item(r); });
+  service.route("DELETE", "/api/cart/items/{sku}",
+                [carts](const HttpRequest& r) { return carts->remove_item(r); });
 
   const std::string catalog(shop::topics::kCatalog);
-  service.on<shop::ProductAdded>(catalog, [carts](velocity::Transaction& tx, const shop::ProductAdded& e,
-                                                  const velocity::Event& event) {
-    return carts->on_product(tx, e.product, event);
-  });
-  service.on<shop::ProductUpdated>(catalog, [carts](velocity::Transaction& tx, const shop::ProductUpdated& e,
-                                                    const velocity::Event& event) {
-    return carts->on_product(tx, e.product, event);
-  });
-  service.on<shop::OrderPlaced>(std::string(shop::topics::kOrders),
-                                [carts](velocity::Transaction& tx, const shop::OrderPlaced& e,
-                                        const velocity::Event& event) { return carts->on_order_placed(tx, e, event); });
+  service.on<shop::ProductAdded>(
+      catalog,
+      [carts](velocity::Transaction& tx, const shop::ProductAdded& e,
+              const velocity::Event& event) { return carts->on_product(tx, e.product, event); });
+  service.on<shop::ProductUpdated>(
+      catalog,
+      [carts](velocity::Transaction& tx, const shop::ProductUpdated& e,
+              const velocity::Event& event) { return carts->on_product(tx, e.product, event); });
+  service.on<shop::OrderPlaced>(
+      std::string(shop::topics::kOrders),
+      [carts](velocity::Transaction& tx, const shop::OrderPlaced& e, const velocity::Event& event) {
+        return carts->on_order_placed(tx, e, event);
+      });
   return {};
 }
 

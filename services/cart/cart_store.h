@@ -5,11 +5,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "shop/events.h"
 #include "velocity/store.h"
@@ -28,21 +27,25 @@ struct CatalogueEntry {
 // Records `product` as of `as_of` (its event's time): its SKUs become known and listed, SKUs it
 // no longer lists stay known (lines holding them still show) but unlisted. An event older than
 // the one already applied for the product is ignored, so a late redelivery cannot roll back.
-[[nodiscard]] velocity::Result<void> apply_product(velocity::Transaction& tx, const shop::Product& product,
+[[nodiscard]] velocity::Result<void> apply_product(velocity::Transaction& tx,
+                                                   const shop::Product& product,
                                                    std::chrono::system_clock::time_point as_of);
 
 [[nodiscard]] velocity::Result<std::optional<CatalogueEntry>> find_sku(velocity::Transaction& tx,
                                                                        const std::string& sku);
 
 // Units of `sku` in the customer's cart (0: no line).
-[[nodiscard]] velocity::Result<int64_t> line_quantity(velocity::Transaction& tx, const std::string& customer_id,
+[[nodiscard]] velocity::Result<int64_t> line_quantity(velocity::Transaction& tx,
+                                                      const std::string& customer_id,
                                                       const std::string& sku);
 
 // Sets the line to `quantity` units, creating it at the end of the cart or, for 0, removing it.
-[[nodiscard]] velocity::Result<void> set_line(velocity::Transaction& tx, const std::string& customer_id,
+[[nodiscard]] velocity::Result<void> set_line(velocity::Transaction& tx,
+                                              const std::string& customer_id,
                                               const std::string& sku, int64_t quantity);
 
 // docs/api.md's Cart: {customer_id, lines: [...], total_cents, currency}, priced as now listed.
-[[nodiscard]] velocity::Result<nlohmann::json> cart_view(velocity::Transaction& tx, const std::string& customer_id);
+[[nodiscard]] velocity::Result<nlohmann::json> cart_view(velocity::Transaction& tx,
+                                                         const std::string& customer_id);
 
 }  // namespace cart

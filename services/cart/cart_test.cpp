@@ -23,13 +23,15 @@ struct Http {
   json body;
 };
 
-Http http(uint16_t port, const std::string& method, const std::string& target, const std::string& body = {},
+Http http(uint16_t port, const std::string& method, const std::string& target,
+          const std::string& body = {},
           const std::vector<std::pair<std::string, std::string>>& headers = {}) {
   namespace beast = boost::beast;
   boost::asio::io_context io;
   boost::asio::ip::tcp::socket socket(io);
   socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
-  beast::http::request<beast::http::string_body> request(beast::http::string_to_verb(method), target, 11);
+  beast::http::request<beast::http::string_body> request(beast::http::string_to_verb(method),
+                                                         target, 11);
   request.set(beast::http::field::host, "127.0.0.1");
   for (const auto& [name, value] : headers) request.set(name, value);
   request.body() = body;
@@ -38,7 +40,8 @@ Http http(uint16_t port, const std::string& method, const std::string& target, c
   beast::flat_buffer buffer;
   beast::http::response<beast::http::string_body> response;
   beast::http::read(socket, buffer, response);
-  return Http{static_cast<int>(response.result_int()), json::parse(response.body(), nullptr, false)};
+  return Http{static_cast<int>(response.result_int()),
+              json::parse(response.body(), nullptr, false)};
 }
 
 template <typename F>
@@ -63,7 +66,8 @@ shop::OrderLine order_line(const std::string& sku, int64_t quantity) {
 class CartTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("velocity-cart-" + std::to_string(std::random_device{}()));
+    dir_ = std::filesystem::temp_directory_path() /
+           ("velocity-cart-" + std::to_string(std::random_device{}()));
     bus_ = std::make_shared<velocity::MemoryBus>();
     ASSERT_TRUE(bus_->create_topic(std::string(shop::topics::kCarts), kPartitions));
     for (auto topic : {shop::topics::kCatalog, shop::topics::kOrders}) {
@@ -86,7 +90,8 @@ class CartTest : public ::testing::Test {
     ASSERT_TRUE(service_->start());
     port_ = service_->http_port();
 
-    for (const auto& product : shop::seed_products()) publish(shop::topics::kCatalog, product.product_id, shop::ProductAdded{product});
+    for (const auto& product : shop::seed_products())
+      publish(shop::topics::kCatalog, product.product_id, shop::ProductAdded{product});
     ASSERT_TRUE(all_handled(shop::topics::kCatalog));
   }
   void TearDown() override {
@@ -95,10 +100,11 @@ class CartTest : public ::testing::Test {
   }
 
   template <typename T>
-  velocity::Event publish(std::string_view topic, const std::string& subject, const T& value,
-                          std::optional<std::chrono::system_clock::time_point> time = std::nullopt) {
-    auto event = velocity::make_event(topic == shop::topics::kOrders ? "/services/orders" : "/services/catalog",
-                                      subject, value);
+  velocity::Event publish(
+      std::string_view topic, const std::string& subject, const T& value,
+      std::optional<std::chrono::system_clock::time_point> time = std::nullopt) {
+    auto event = velocity::make_event(
+        topic == shop::topics::kOrders ? "/services/orders" : "/services/catalog", subject, value);
     if (time) event.time = *time;
     publish(topic, event);
     return event;
@@ -115,7 +121,8 @@ class CartTest : public ::testing::Test {
     return eventually([&] {
       const auto published = static_cast<int64_t>(bus_->messages(name).size());
       int64_t committed = 0;
-      for (int p = 0; p < kPartitions; ++p) committed += std::max<int64_t>(bus_->committed("cart", name, p), 0);
+      for (int p = 0; p < kPartitions; ++p)
+        committed += std::max<int64_t>(bus_->committed("cart", name, p), 0);
       return committed == published;
     });
   }
@@ -128,12 +135,15 @@ class CartTest : public ::testing::Test {
                 as_customer(customer));
   }
   Http set(const std::string& customer, const std::string& sku, const json& quantity) {
-    return http(port_, "PUT", "/api/cart/items/" + sku, json{{"quantity", quantity}}.dump(), as_customer(customer));
+    return http(port_, "PUT", "/api/cart/items/" + sku, json{{"quantity", quantity}}.dump(),
+                as_customer(customer));
   }
   Http remove(const std::string& customer, const std::string& sku) {
     return http(port_, "DELETE", "/api/cart/items/" + sku, {}, as_customer(customer));
   }
-  Http view(const std::string& customer) { return http(port_, "GET", "/api/cart", {}, as_customer(customer)); }
+  Http view(const std::string& customer) {
+    return http(port_, "GET", "/api/cart", {}, as_customer(customer));
+  }
 
   // {sku: quantity} of the customer's cart.
   std::map<std::string, int64_t> lines(const std::string& customer) {
@@ -156,7 +166,8 @@ class CartTest : public ::testing::Test {
   }
   // Waits until the outbox has published `count` cart events in all.
   bool cart_events_published(size_t count) {
-    return eventually([&] { return bus_->messages(std::string(shop::topics::kCarts)).size() == count; });
+    return eventually(
+        [&] { return bus_->messages(std::string(shop::topics::kCarts)).size() == count; });
   }
 
   std::filesystem::path dir_;
@@ -172,7 +183,8 @@ TEST_F(CartTest, EveryRouteNeedsAVerifiedCustomer) {
                  {{"X-Velocity-Customer", "cus_a"}, {"X-Velocity-Edge-Key", "forged"}})
                 .status,
             401);
-  EXPECT_EQ(http(port_, "PUT", "/api/cart/items/tee-classic-M-blk", R"({"quantity":1})").status, 401);
+  EXPECT_EQ(http(port_, "PUT", "/api/cart/items/tee-classic-M-blk", R"({"quantity":1})").status,
+            401);
   EXPECT_EQ(http(port_, "DELETE", "/api/cart/items/tee-classic-M-blk").status, 401);
   EXPECT_TRUE(lines("cus_a").empty());
 }
@@ -180,7 +192,10 @@ TEST_F(CartTest, EveryRouteNeedsAVerifiedCustomer) {
 TEST_F(CartTest, AnEmptyCartIsACartWithNoLines) {
   auto cart = view("cus_a");
   ASSERT_EQ(cart.status, 200);
-  EXPECT_EQ(cart.body, (json{{"customer_id", "cus_a"}, {"lines", json::array()}, {"total_cents", 0}, {"currency", "EUR"}}));
+  EXPECT_EQ(cart.body, (json{{"customer_id", "cus_a"},
+                             {"lines", json::array()},
+                             {"total_cents", 0},
+                             {"currency", "EUR"}}));
 }
 
 TEST_F(CartTest, AddingPricesTheLineFromTheReplicaAndAddsToAnExistingLine) {
@@ -201,8 +216,10 @@ TEST_F(CartTest, AddingPricesTheLineFromTheReplicaAndAddsToAnExistingLine) {
   ASSERT_EQ(add("cus_a", "tee-kids-S-grn", 1).status, 200);
   auto again = add("cus_a", "tee-classic-M-blk", 1);
   ASSERT_EQ(again.status, 200);
-  EXPECT_EQ(lines("cus_a"), (std::map<std::string, int64_t>{{"tee-classic-M-blk", 3}, {"tee-kids-S-grn", 1}}));
-  EXPECT_EQ(again.body["lines"][0]["sku"], "tee-classic-M-blk");  // lines keep the order they were added in
+  EXPECT_EQ(lines("cus_a"),
+            (std::map<std::string, int64_t>{{"tee-classic-M-blk", 3}, {"tee-kids-S-grn", 1}}));
+  EXPECT_EQ(again.body["lines"][0]["sku"],
+            "tee-classic-M-blk");  // lines keep the order they were added in
   EXPECT_EQ(again.body["total_cents"], 3 * 2500 + 1800);
 
   ASSERT_TRUE(cart_events_published(3));
@@ -226,7 +243,8 @@ TEST_F(CartTest, AnUnknownSkuIsA404AndABadQuantityA400AndNothingChanges) {
     EXPECT_EQ(bad.status, 400) << quantity.dump();
     EXPECT_EQ(bad.body["field"], "quantity") << quantity.dump();
   }
-  auto missing_sku = http(port_, "POST", "/api/cart/items", R"({"quantity":1})", as_customer("cus_a"));
+  auto missing_sku =
+      http(port_, "POST", "/api/cart/items", R"({"quantity":1})", as_customer("cus_a"));
   EXPECT_EQ(missing_sku.status, 400);
   EXPECT_EQ(missing_sku.body["field"], "sku");
   auto over = add("cus_a", "tee-classic-M-blk", 2);  // 98 + 2 > 99
@@ -255,7 +273,8 @@ TEST_F(CartTest, ChangingAndRemovingLinesPublishesWhatChanged) {
   auto zero = set("cus_a", "tee-stripe-L-red", 0);
   ASSERT_EQ(zero.status, 200);
   EXPECT_EQ(lines("cus_a"), (std::map<std::string, int64_t>{{"tee-pocket-M-olv", 1}}));
-  auto created = set("cus_a", "tee-vneck-S-gry", 4);  // setting a line that is not there yet adds it
+  auto created =
+      set("cus_a", "tee-vneck-S-gry", 4);  // setting a line that is not there yet adds it
   ASSERT_EQ(created.status, 200);
 
   auto removed = remove("cus_a", "tee-pocket-M-olv");
@@ -306,7 +325,8 @@ TEST_F(CartTest, APlacedOrderTakesItsLinesOutOfTheCartOnce) {
                  order_line("tee-vneck-S-gry", 1)};  // not in the cart: nothing to take out
   const auto event = publish(shop::topics::kOrders, order.order_id, order);
   ASSERT_TRUE(all_handled(shop::topics::kOrders));
-  EXPECT_EQ(lines("cus_a"), (std::map<std::string, int64_t>{{"tee-classic-M-blk", 1}, {"tee-stripe-L-red", 2}}));
+  EXPECT_EQ(lines("cus_a"),
+            (std::map<std::string, int64_t>{{"tee-classic-M-blk", 1}, {"tee-stripe-L-red", 2}}));
   EXPECT_EQ(lines("cus_b"), (std::map<std::string, int64_t>{{"tee-kids-S-grn", 1}}));
 
   ASSERT_TRUE(cart_events_published(6));
@@ -328,7 +348,8 @@ TEST_F(CartTest, APlacedOrderTakesItsLinesOutOfTheCartOnce) {
   // The same event delivered again has no second effect.
   publish(shop::topics::kOrders, event);
   ASSERT_TRUE(all_handled(shop::topics::kOrders));
-  EXPECT_EQ(lines("cus_a"), (std::map<std::string, int64_t>{{"tee-classic-M-blk", 1}, {"tee-stripe-L-red", 2}}));
+  EXPECT_EQ(lines("cus_a"),
+            (std::map<std::string, int64_t>{{"tee-classic-M-blk", 1}, {"tee-stripe-L-red", 2}}));
   std::this_thread::sleep_for(100ms);
   EXPECT_EQ(bus_->messages(std::string(shop::topics::kCarts)).size(), 6u);
 }
@@ -338,7 +359,8 @@ TEST_F(CartTest, AnOrderWithoutACustomerIsDeadLettered) {
   order.order_id = "ord_x";
   order.lines = {order_line("tee-classic-M-blk", 1)};
   publish(shop::topics::kOrders, order.order_id, order);
-  EXPECT_TRUE(eventually([&] { return bus_->messages(std::string(shop::topics::kOrders) + ".dlq").size() == 1; }));
+  EXPECT_TRUE(eventually(
+      [&] { return bus_->messages(std::string(shop::topics::kOrders) + ".dlq").size() == 1; }));
 }
 
 TEST_F(CartTest, TheReplicaFollowsProductUpdatesButNotOlderOnes) {

@@ -31,7 +31,8 @@ class Catalog {
   HttpResponse list_products(const HttpRequest& request);
   HttpResponse get_product(const HttpRequest& request);
   HttpResponse put_product(const HttpRequest& request);
-  velocity::Result<void> record_levels(velocity::Transaction& tx, const std::vector<shop::StockLevel>& levels,
+  velocity::Result<void> record_levels(velocity::Transaction& tx,
+                                       const std::vector<shop::StockLevel>& levels,
                                        const velocity::Event& event);
 
  private:
@@ -47,7 +48,8 @@ velocity::Result<void> Catalog::seed_if_empty() {
   for (const auto& product : shop::seed_products()) {
     auto saved = save_product(*tx, product);
     if (!saved) return std::unexpected(saved.error());
-    auto emitted = service_.emit(*tx, shop::topics::kCatalog, product.product_id, shop::ProductAdded{product});
+    auto emitted =
+        service_.emit(*tx, shop::topics::kCatalog, product.product_id, shop::ProductAdded{product});
     if (!emitted) return std::unexpected(emitted.error());
   }
   return service_.commit(*tx);
@@ -74,7 +76,8 @@ HttpResponse Catalog::list_products(const HttpRequest& request) {
     auto key = searched.customer_id.empty() ? searched.query : searched.customer_id;
     auto emitted = service_.emit(*tx, shop::topics::kCatalog, std::move(key), searched);
     if (!emitted) return internal_error("search", emitted.error());
-    if (auto committed = service_.commit(*tx); !committed) return internal_error("search", committed.error());
+    if (auto committed = service_.commit(*tx); !committed)
+      return internal_error("search", committed.error());
   }
   return json_response(200, {{"products", std::move(products)}, {"total", page->total}});
 }
@@ -101,7 +104,8 @@ HttpResponse Catalog::put_product(const HttpRequest& request) {
     auto owner = sku_owner(*tx, product->skus[i].sku);
     if (!owner) return internal_error("save product", owner.error());
     if (*owner && **owner != product->product_id) {
-      return json_error(409, "this SKU belongs to product " + **owner, "skus[" + std::to_string(i) + "].sku");
+      return json_error(409, "this SKU belongs to product " + **owner,
+                        "skus[" + std::to_string(i) + "].sku");
     }
   }
   auto before = load_product(*tx, product->product_id);
@@ -110,22 +114,26 @@ HttpResponse Catalog::put_product(const HttpRequest& request) {
   if (added || nlohmann::json(**before) != nlohmann::json(*product)) {
     auto saved = save_product(*tx, *product);
     if (!saved) return internal_error("save product", saved.error());
-    auto emitted = added ? service_.emit(*tx, shop::topics::kCatalog, product->product_id, shop::ProductAdded{*product})
+    auto emitted = added ? service_.emit(*tx, shop::topics::kCatalog, product->product_id,
+                                         shop::ProductAdded{*product})
                          : service_.emit(*tx, shop::topics::kCatalog, product->product_id,
                                          shop::ProductUpdated{*product});
     if (!emitted) return internal_error("save product", emitted.error());
   }
   auto view = product_view(*tx, product->product_id);
   if (!view) return internal_error("save product", view.error());
-  if (auto committed = service_.commit(*tx); !committed) return internal_error("save product", committed.error());
+  if (auto committed = service_.commit(*tx); !committed)
+    return internal_error("save product", committed.error());
   return json_response(added ? 201 : 200, view->value_or(nlohmann::json::object()));
 }
 
-velocity::Result<void> Catalog::record_levels(velocity::Transaction& tx, const std::vector<shop::StockLevel>& levels,
+velocity::Result<void> Catalog::record_levels(velocity::Transaction& tx,
+                                              const std::vector<shop::StockLevel>& levels,
                                               const velocity::Event& event) {
   for (const auto& level : levels) {
     if (level.sku.empty() || level.available < 0) {
-      return velocity::poison("event " + event.id + ": a stock level needs a sku and a non-negative count");
+      return velocity::poison("event " + event.id +
+                              ": a stock level needs a sku and a non-negative count");
     }
   }
   return apply_levels(tx, levels, event.time);
@@ -138,25 +146,29 @@ velocity::Result<void> install(velocity::Service& service) {
   auto catalog = std::make_shared<Catalog>(service);
   if (auto seeded = catalog->seed_if_empty(); !seeded) return seeded;
 
-  service.route("GET", "/api/catalog/products", [catalog](const HttpRequest& r) { return catalog->list_products(r); });
+  service.route("GET", "/api/catalog/products",
+                [catalog](const HttpRequest& r) { return catalog->list_products(r); });
   service.route("GET", "/api/catalog/products/{product_id}",
                 [catalog](const HttpRequest& r) { return catalog->get_product(r); });
   service.route("POST", "/api/catalog/admin/products",
                 [catalog](const HttpRequest& r) { return catalog->put_product(r); });
 
   const std::string inventory(shop::topics::kInventory);
-  service.on<shop::StockReserved>(inventory, [catalog](velocity::Transaction& tx, const shop::StockReserved& e,
-                                                       const velocity::Event& event) {
-    return catalog->record_levels(tx, e.levels, event);
-  });
-  service.on<shop::StockReleased>(inventory, [catalog](velocity::Transaction& tx, const shop::StockReleased& e,
-                                                       const velocity::Event& event) {
-    return catalog->record_levels(tx, e.levels, event);
-  });
-  service.on<shop::StockAdjusted>(inventory, [catalog](velocity::Transaction& tx, const shop::StockAdjusted& e,
-                                                       const velocity::Event& event) {
-    return catalog->record_levels(tx, e.levels, event);
-  });
+  service.on<shop::StockReserved>(inventory,
+                                  [catalog](velocity::Transaction& tx, const shop::StockReserved& e,
+                                            const velocity::Event& event) {
+                                    return catalog->record_levels(tx, e.levels, event);
+                                  });
+  service.on<shop::StockReleased>(inventory,
+                                  [catalog](velocity::Transaction& tx, const shop::StockReleased& e,
+                                            const velocity::Event& event) {
+                                    return catalog->record_levels(tx, e.levels, event);
+                                  });
+  service.on<shop::StockAdjusted>(inventory,
+                                  [catalog](velocity::Transaction& tx, const shop::StockAdjusted& e,
+                                            const velocity::Event& event) {
+                                    return catalog->record_levels(tx, e.levels, event);
+                                  });
   return {};
 }
 

@@ -24,13 +24,15 @@ struct Http {
   json body;
 };
 
-Http http(uint16_t port, const std::string& method, const std::string& target, const std::string& body = {},
+Http http(uint16_t port, const std::string& method, const std::string& target,
+          const std::string& body = {},
           const std::vector<std::pair<std::string, std::string>>& headers = {}) {
   namespace beast = boost::beast;
   boost::asio::io_context io;
   boost::asio::ip::tcp::socket socket(io);
   socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
-  beast::http::request<beast::http::string_body> request(beast::http::string_to_verb(method), target, 11);
+  beast::http::request<beast::http::string_body> request(beast::http::string_to_verb(method),
+                                                         target, 11);
   request.set(beast::http::field::host, "127.0.0.1");
   for (const auto& [name, value] : headers) request.set(name, value);
   request.body() = body;
@@ -39,7 +41,8 @@ Http http(uint16_t port, const std::string& method, const std::string& target, c
   beast::flat_buffer buffer;
   beast::http::response<beast::http::string_body> response;
   beast::http::read(socket, buffer, response);
-  return Http{static_cast<int>(response.result_int()), json::parse(response.body(), nullptr, false)};
+  return Http{static_cast<int>(response.result_int()),
+              json::parse(response.body(), nullptr, false)};
 }
 
 template <typename F>
@@ -61,12 +64,14 @@ std::vector<std::string> ids_of(const json& page) {
 class CatalogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("velocity-catalog-" + std::to_string(std::random_device{}()));
+    dir_ = std::filesystem::temp_directory_path() /
+           ("velocity-catalog-" + std::to_string(std::random_device{}()));
     bus_ = std::make_shared<velocity::MemoryBus>();
     ASSERT_TRUE(bus_->create_topic(std::string(shop::topics::kCatalog), 4));
     const std::string inventory(shop::topics::kInventory);
     ASSERT_TRUE(bus_->create_topic(inventory, 4));
-    for (int tier = 1; tier <= 3; ++tier) ASSERT_TRUE(bus_->create_topic(inventory + ".retry." + std::to_string(tier), 4));
+    for (int tier = 1; tier <= 3; ++tier)
+      ASSERT_TRUE(bus_->create_topic(inventory + ".retry." + std::to_string(tier), 4));
     ASSERT_TRUE(bus_->create_topic(inventory + ".dlq", 4));
   }
   void TearDown() override {
@@ -90,7 +95,8 @@ class CatalogTest : public ::testing::Test {
     port_ = service_->http_port();
   }
 
-  Http get(const std::string& target, const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+  Http get(const std::string& target,
+           const std::vector<std::pair<std::string, std::string>>& headers = {}) {
     return http(port_, "GET", target, {}, headers);
   }
   Http admin_post(const json& product) {
@@ -99,8 +105,9 @@ class CatalogTest : public ::testing::Test {
   }
 
   template <typename T>
-  void publish_stock(const std::string& subject, const T& value,
-                     std::chrono::system_clock::time_point time = std::chrono::system_clock::now()) {
+  void publish_stock(
+      const std::string& subject, const T& value,
+      std::chrono::system_clock::time_point time = std::chrono::system_clock::now()) {
     auto event = velocity::make_event("/services/inventory", subject, value);
     event.time = time;
     auto message = velocity::to_message(event, std::string(shop::topics::kInventory));
@@ -145,7 +152,8 @@ TEST_F(CatalogTest, TheFirstStartListsTheSeedCatalogueAndAnnouncesEachProductOnc
   EXPECT_EQ(first["image"], seed[0].image);
   EXPECT_EQ(first["skus"].size(), seed[0].skus.size());
 
-  ASSERT_TRUE(eventually([&] { return catalog_events(shop::ProductAdded::kType).size() == seed.size(); }));
+  ASSERT_TRUE(
+      eventually([&] { return catalog_events(shop::ProductAdded::kType).size() == seed.size(); }));
   std::set<std::string> announced;
   for (const auto& event : catalog_events(shop::ProductAdded::kType)) {
     auto added = velocity::decode<shop::ProductAdded>(event);
@@ -174,7 +182,8 @@ TEST_F(CatalogTest, SearchMatchesWordPrefixesAcrossNameDescriptionAndColours) {
   EXPECT_EQ((std::set<std::string>{"tee-classic", "tee-stripe"}),
             std::set<std::string>(navy_ids.begin(), navy_ids.end()));
   EXPECT_EQ(ids_of(get("/api/catalog/products?q=dino").body), std::vector<std::string>{"tee-kids"});
-  EXPECT_EQ(ids_of(get("/api/catalog/products?q=quick-dry").body), std::vector<std::string>{"tee-performance"});
+  EXPECT_EQ(ids_of(get("/api/catalog/products?q=quick-dry").body),
+            std::vector<std::string>{"tee-performance"});
   EXPECT_EQ(get("/api/catalog/products?q=tuxedo").body["total"], 0);
   // Words only: FTS5 syntax in the query is taken as plain text.
   EXPECT_EQ(get("/api/catalog/products?q=%22crew%22%20OR%20NEAR(").status, 200);
@@ -190,7 +199,8 @@ TEST_F(CatalogTest, ANonEmptySearchPublishesItemsSearchedNamingTheVerifiedCustom
                  {{"X-Velocity-Customer", "cus_1"}, {"X-Velocity-Edge-Key", service_->edge_key()}});
   ASSERT_EQ(tee.status, 200);
   EXPECT_EQ(tee.body["total"], 7);  // every seed product but the V-neck says "tee"
-  ASSERT_EQ(get("/api/catalog/products?q=wave", {{"X-Velocity-Customer", "cus_forged"}}).status, 200);
+  ASSERT_EQ(get("/api/catalog/products?q=wave", {{"X-Velocity-Customer", "cus_forged"}}).status,
+            200);
   ASSERT_TRUE(eventually([&] { return catalog_events(shop::ItemsSearched::kType).size() == 3; }));
   std::this_thread::sleep_for(100ms);
   std::map<std::string, shop::ItemsSearched> by_query;
@@ -210,24 +220,29 @@ TEST_F(CatalogTest, ANonEmptySearchPublishesItemsSearchedNamingTheVerifiedCustom
 TEST_F(CatalogTest, FiltersAndPagesNarrowTheList) {
   start();
   auto black = get("/api/catalog/products?colour=black");
-  EXPECT_EQ(ids_of(black.body), (std::vector<std::string>{"tee-classic", "tee-longsleeve", "tee-performance"}));
+  EXPECT_EQ(ids_of(black.body),
+            (std::vector<std::string>{"tee-classic", "tee-longsleeve", "tee-performance"}));
   auto priced = get("/api/catalog/products?min_price=3000&max_price=3400");
-  EXPECT_EQ(ids_of(priced.body), (std::vector<std::string>{"tee-stripe", "tee-graphic-wave", "tee-performance"}));
+  EXPECT_EQ(ids_of(priced.body),
+            (std::vector<std::string>{"tee-stripe", "tee-graphic-wave", "tee-performance"}));
   EXPECT_EQ(get("/api/catalog/products?size=xl").body["total"], shop::seed_products().size());
   EXPECT_EQ(get("/api/catalog/products?size=XXL").body["total"], 0);
-  EXPECT_EQ(ids_of(get("/api/catalog/products?q=tee&colour=olive").body), std::vector<std::string>{"tee-pocket"});
+  EXPECT_EQ(ids_of(get("/api/catalog/products?q=tee&colour=olive").body),
+            std::vector<std::string>{"tee-pocket"});
 
   auto page = get("/api/catalog/products?limit=3&offset=6");
   EXPECT_EQ(page.body["total"], shop::seed_products().size());
   EXPECT_EQ(ids_of(page.body), (std::vector<std::string>{"tee-performance", "tee-kids"}));
-  EXPECT_EQ(get("/api/catalog/products?limit=100").body["products"].size(), shop::seed_products().size());
+  EXPECT_EQ(get("/api/catalog/products?limit=100").body["products"].size(),
+            shop::seed_products().size());
 }
 
 TEST_F(CatalogTest, ABadQueryParameterIsA400NamingIt) {
   start();
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"limit=101", "limit"},       {"limit=0", "limit"},          {"limit=ten", "limit"},
-      {"offset=-1", "offset"},      {"min_price=1.5", "min_price"}, {"max_price=x", "max_price"},
+      {"limit=101", "limit"},         {"limit=0", "limit"},
+      {"limit=ten", "limit"},         {"offset=-1", "offset"},
+      {"min_price=1.5", "min_price"}, {"max_price=x", "max_price"},
       {"in_stock=maybe", "in_stock"}, {"q=" + std::string(201, 'a'), "q"},
   };
   for (const auto& [query, field] : cases) {
@@ -253,10 +268,13 @@ TEST_F(CatalogTest, AvailabilityFollowsInventorysStockLevels) {
   EXPECT_EQ(classic.body["skus"][0]["available"], 0);
   EXPECT_EQ(get("/api/catalog/products?in_stock=1").body["total"], 0);
 
-  publish_stock("tee-classic-M-blk", shop::StockAdjusted{"tee-classic-M-blk", 100, "initial", {{"tee-classic-M-blk", 100}}});
+  publish_stock(
+      "tee-classic-M-blk",
+      shop::StockAdjusted{"tee-classic-M-blk", 100, "initial", {{"tee-classic-M-blk", 100}}});
   ASSERT_TRUE(eventually([&] { return available("tee-classic", "tee-classic-M-blk") == 100; }));
   EXPECT_EQ(get("/api/catalog/products/tee-classic").body["in_stock"], true);
-  EXPECT_EQ(ids_of(get("/api/catalog/products?in_stock=1").body), std::vector<std::string>{"tee-classic"});
+  EXPECT_EQ(ids_of(get("/api/catalog/products?in_stock=1").body),
+            std::vector<std::string>{"tee-classic"});
   // The SKU filters apply together: M in black is in stock, M in white is not.
   EXPECT_EQ(get("/api/catalog/products?in_stock=1&size=M&colour=Black").body["total"], 1);
   EXPECT_EQ(get("/api/catalog/products?in_stock=1&size=M&colour=White").body["total"], 0);
@@ -296,7 +314,8 @@ TEST_F(CatalogTest, AnOlderStockLevelArrivingLateDoesNotOverwriteANewerOne) {
 TEST_F(CatalogTest, AStockEventWithoutASkuIsDeadLettered) {
   start();
   publish_stock("x", shop::StockAdjusted{"", 1, "restock", {{"", 1}}});
-  ASSERT_TRUE(eventually([&] { return bus_->messages(std::string(shop::topics::kInventory) + ".dlq").size() == 1; }));
+  ASSERT_TRUE(eventually(
+      [&] { return bus_->messages(std::string(shop::topics::kInventory) + ".dlq").size() == 1; }));
 }
 
 TEST_F(CatalogTest, AnOperatorAddsAndUpdatesProductsWithTheEdgeKey) {
@@ -306,8 +325,9 @@ TEST_F(CatalogTest, AnOperatorAddsAndUpdatesProductsWithTheEdgeKey) {
                {"description", "Breathable piqué knit with a two-button placket."},
                {"price_cents", 3900},
                {"image", "/images/polo-pique-nvy.svg"},
-               {"skus", {{{"sku", "polo-pique-M-nvy"}, {"size", "M"}, {"colour", "Navy"}},
-                         {{"sku", "polo-pique-L-nvy"}, {"size", "L"}, {"colour", "Navy"}}}}};
+               {"skus",
+                {{{"sku", "polo-pique-M-nvy"}, {"size", "M"}, {"colour", "Navy"}},
+                 {{"sku", "polo-pique-L-nvy"}, {"size", "L"}, {"colour", "Navy"}}}}};
   EXPECT_EQ(http(port_, "POST", "/api/catalog/admin/products", polo.dump()).status, 401);
 
   auto added = admin_post(polo);
@@ -315,7 +335,8 @@ TEST_F(CatalogTest, AnOperatorAddsAndUpdatesProductsWithTheEdgeKey) {
   EXPECT_EQ(added.body["category"], "t-shirts");
   EXPECT_EQ(added.body["currency"], "EUR");
   EXPECT_EQ(added.body["in_stock"], false);
-  EXPECT_EQ(ids_of(get("/api/catalog/products?q=pique%20pol").body), std::vector<std::string>{"polo-pique"});
+  EXPECT_EQ(ids_of(get("/api/catalog/products?q=pique%20pol").body),
+            std::vector<std::string>{"polo-pique"});
   ASSERT_TRUE(eventually([&] {
     for (const auto& event : catalog_events(shop::ProductAdded::kType))
       if (event.subject == "polo-pique") return true;
@@ -329,7 +350,8 @@ TEST_F(CatalogTest, AnOperatorAddsAndUpdatesProductsWithTheEdgeKey) {
   EXPECT_EQ(updated.body["price_cents"], 3500);
   EXPECT_EQ(updated.body["skus"].size(), 1u);
   ASSERT_TRUE(eventually([&] { return catalog_events(shop::ProductUpdated::kType).size() == 1; }));
-  auto event = velocity::decode<shop::ProductUpdated>(catalog_events(shop::ProductUpdated::kType).front());
+  auto event =
+      velocity::decode<shop::ProductUpdated>(catalog_events(shop::ProductUpdated::kType).front());
   ASSERT_TRUE(event);
   EXPECT_EQ(event->product.price_cents, 3500);
   EXPECT_EQ(event->product.skus.size(), 1u);
@@ -359,7 +381,8 @@ TEST_F(CatalogTest, AnInvalidProductIsRefusedNamingTheFieldAndStoresNothing) {
       {with("currency", "eur"), "currency"},
       {with("skus", json::array()), "skus"},
       {with("skus", {{{"sku", "polo-pique-M-nvy"}, {"colour", "Navy"}}}), "skus[0].size"},
-      {with("skus", {{{"sku", "a"}, {"size", "M"}, {"colour", "Navy"}}, {{"sku", "a"}, {"size", "L"}, {"colour", "Navy"}}}),
+      {with("skus", {{{"sku", "a"}, {"size", "M"}, {"colour", "Navy"}},
+                     {{"sku", "a"}, {"size", "L"}, {"colour", "Navy"}}}),
        "skus[1].sku"},
   };
   for (const auto& [body, field] : cases) {
@@ -367,7 +390,8 @@ TEST_F(CatalogTest, AnInvalidProductIsRefusedNamingTheFieldAndStoresNothing) {
     EXPECT_EQ(response.status, 400) << body.dump();
     EXPECT_EQ(response.body["field"], field) << body.dump();
   }
-  auto stolen = admin_post(with("skus", {{{"sku", "tee-classic-M-blk"}, {"size", "M"}, {"colour", "Black"}}}));
+  auto stolen = admin_post(
+      with("skus", {{{"sku", "tee-classic-M-blk"}, {"size", "M"}, {"colour", "Black"}}}));
   EXPECT_EQ(stolen.status, 409);
   EXPECT_EQ(stolen.body["field"], "skus[0].sku");
   EXPECT_EQ(get("/api/catalog/products/polo-pique").status, 404);

@@ -24,9 +24,9 @@ FieldError error(std::string field, std::string message) {
 
 // A string field of `object`: `fallback` when absent (nullopt: required), its length in
 // characters between min and max, no control characters.
-std::expected<std::string, FieldError> read_text(const nlohmann::json& object, const char* key,
-                                                 const std::string& field, size_t min, size_t max,
-                                                 std::optional<std::string> fallback = std::nullopt) {
+std::expected<std::string, FieldError> read_text(
+    const nlohmann::json& object, const char* key, const std::string& field, size_t min, size_t max,
+    std::optional<std::string> fallback = std::nullopt) {
   const auto it = object.find(key);
   if (it == object.end() || it->is_null()) {
     if (fallback) return *fallback;
@@ -36,8 +36,8 @@ std::expected<std::string, FieldError> read_text(const nlohmann::json& object, c
   auto text = it->get<std::string>();
   const auto characters = count_characters(text);
   if (characters < min || characters > max || has_control_characters(text)) {
-    return std::unexpected(
-        error(field, field + " must be " + std::to_string(min) + " to " + std::to_string(max) + " characters"));
+    return std::unexpected(error(field, field + " must be " + std::to_string(min) + " to " +
+                                            std::to_string(max) + " characters"));
   }
   return text;
 }
@@ -65,7 +65,8 @@ std::expected<shop::Product, FieldError> read_product(const nlohmann::json& body
   auto id = read_text(body, "product_id", "product_id", 1, 64);
   if (!id) return std::unexpected(id.error());
   if (!all_of(*id, is_lower_alnum, "-")) {
-    return std::unexpected(error("product_id", "product_id may hold only lower-case letters, digits and '-'"));
+    return std::unexpected(
+        error("product_id", "product_id may hold only lower-case letters, digits and '-'"));
   }
   product.product_id = std::move(*id);
   auto name = read_text(body, "name", "name", 1, 200);
@@ -81,12 +82,14 @@ std::expected<shop::Product, FieldError> read_product(const nlohmann::json& body
   const auto price = body.find("price_cents");
   if (price == body.end() || !price->is_number_integer() || price->get<int64_t>() < 1 ||
       price->get<int64_t>() > 100'000'000) {
-    return std::unexpected(error("price_cents", "price_cents must be a whole number of cents from 1 to 100000000"));
+    return std::unexpected(
+        error("price_cents", "price_cents must be a whole number of cents from 1 to 100000000"));
   }
   product.price_cents = price->get<int64_t>();
   auto currency = read_text(body, "currency", "currency", 3, 3, "EUR");
   if (!currency || !all_of(*currency, is_upper, "")) {
-    return std::unexpected(error("currency", "currency must be an ISO code of three capital letters"));
+    return std::unexpected(
+        error("currency", "currency must be an ISO code of three capital letters"));
   }
   product.currency = std::move(*currency);
   auto image = read_text(body, "image", "image", 0, 500, "");
@@ -101,13 +104,16 @@ std::expected<shop::Product, FieldError> read_product(const nlohmann::json& body
   for (size_t i = 0; i < skus->size(); ++i) {
     const auto& item = (*skus)[i];
     const std::string at = "skus[" + std::to_string(i) + "]";
-    if (!item.is_object()) return std::unexpected(error(at, at + " must be an object {sku, size, colour}"));
+    if (!item.is_object())
+      return std::unexpected(error(at, at + " must be an object {sku, size, colour}"));
     auto sku = read_text(item, "sku", at + ".sku", 1, 100);
     if (!sku) return std::unexpected(sku.error());
     if (!all_of(*sku, is_alnum, "-_")) {
-      return std::unexpected(error(at + ".sku", at + ".sku may hold only letters, digits, '-' and '_'"));
+      return std::unexpected(
+          error(at + ".sku", at + ".sku may hold only letters, digits, '-' and '_'"));
     }
-    if (!seen.insert(*sku).second) return std::unexpected(error(at + ".sku", at + ".sku is listed twice"));
+    if (!seen.insert(*sku).second)
+      return std::unexpected(error(at + ".sku", at + ".sku is listed twice"));
     auto size = read_text(item, "size", at + ".size", 1, 20);
     if (!size) return std::unexpected(size.error());
     auto colour = read_text(item, "colour", at + ".colour", 1, 50);

@@ -2,9 +2,8 @@
 // before anything is stored. Pure functions, thread-safe.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "shop/events.h"
 #include "velocity/result.h"

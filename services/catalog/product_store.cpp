@@ -65,19 +65,21 @@ velocity::Result<bool> save_product(velocity::Transaction& tx, const shop::Produ
   if (*found) {
     seq = existing->int64(0);
     auto updated = tx.execute(
-        "UPDATE products SET name = ?, description = ?, category = ?, price_cents = ?, currency = ?, image = ?, "
+        "UPDATE products SET name = ?, description = ?, category = ?, price_cents = ?, currency = "
+        "?, image = ?, "
         "updated_at = ? WHERE seq = ?",
-        product.name, product.description, product.category, product.price_cents, product.currency, product.image,
-        now, seq);
+        product.name, product.description, product.category, product.price_cents, product.currency,
+        product.image, now, seq);
     if (!updated) return std::unexpected(updated.error());
     auto unindexed = tx.execute("DELETE FROM product_search WHERE rowid = ?", seq);
     if (!unindexed) return std::unexpected(unindexed.error());
   } else {
     auto inserted = tx.execute(
-        "INSERT INTO products (product_id, name, description, category, price_cents, currency, image, updated_at) "
+        "INSERT INTO products (product_id, name, description, category, price_cents, currency, "
+        "image, updated_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        product.product_id, product.name, product.description, product.category, product.price_cents,
-        product.currency, product.image, now);
+        product.product_id, product.name, product.description, product.category,
+        product.price_cents, product.currency, product.image, now);
     if (!inserted) return std::unexpected(inserted.error());
     seq = tx.last_insert_id();
   }
@@ -85,12 +87,14 @@ velocity::Result<bool> save_product(velocity::Transaction& tx, const shop::Produ
   if (!dropped) return std::unexpected(dropped.error());
   int64_t position = 0;
   for (const auto& sku : product.skus) {
-    auto added = tx.execute("INSERT INTO skus (sku, product_id, size, colour, position) VALUES (?, ?, ?, ?, ?)",
-                            sku.sku, product.product_id, sku.size, sku.colour, position++);
+    auto added = tx.execute(
+        "INSERT INTO skus (sku, product_id, size, colour, position) VALUES (?, ?, ?, ?, ?)",
+        sku.sku, product.product_id, sku.size, sku.colour, position++);
     if (!added) return std::unexpected(added.error());
   }
-  auto indexed = tx.execute("INSERT INTO product_search (rowid, name, description, colours) VALUES (?, ?, ?, ?)",
-                            seq, product.name, product.description, colour_words(product));
+  auto indexed = tx.execute(
+      "INSERT INTO product_search (rowid, name, description, colours) VALUES (?, ?, ?, ?)", seq,
+      product.name, product.description, colour_words(product));
   if (!indexed) return std::unexpected(indexed.error());
   return !*found;
 }
@@ -105,9 +109,10 @@ velocity::Result<std::optional<shop::Product>> load_product(velocity::Transactio
   auto found = row->next();
   if (!found) return std::unexpected(found.error());
   if (!*found) return std::optional<shop::Product>();
-  shop::Product product{row->text(0), row->text(1), row->text(2), row->text(3),
+  shop::Product product{row->text(0),  row->text(1), row->text(2), row->text(3),
                         row->int64(4), row->text(5), row->text(6), {}};
-  auto skus = tx.query("SELECT sku, size, colour FROM skus WHERE product_id = ? ORDER BY position", product_id);
+  auto skus = tx.query("SELECT sku, size, colour FROM skus WHERE product_id = ? ORDER BY position",
+                       product_id);
   if (!skus) return std::unexpected(skus.error());
   while (true) {
     auto next = skus->next();
@@ -125,7 +130,8 @@ velocity::Result<std::optional<nlohmann::json>> product_view(velocity::Transacti
   if (!*product) return std::optional<nlohmann::json>();
   nlohmann::json view = **product;
   auto skus = tx.query(
-      "SELECT s.sku, s.size, s.colour, COALESCE(k.available, 0) FROM skus s LEFT JOIN stock k ON k.sku = s.sku "
+      "SELECT s.sku, s.size, s.colour, COALESCE(k.available, 0) FROM skus s LEFT JOIN stock k ON "
+      "k.sku = s.sku "
       "WHERE s.product_id = ? ORDER BY s.position",
       product_id);
   if (!skus) return std::unexpected(skus.error());
@@ -137,15 +143,18 @@ velocity::Result<std::optional<nlohmann::json>> product_view(velocity::Transacti
     if (!*next) break;
     const auto available = std::max<int64_t>(skus->int64(3), 0);
     in_stock = in_stock || available > 0;
-    lines.push_back(
-        {{"sku", skus->text(0)}, {"size", skus->text(1)}, {"colour", skus->text(2)}, {"available", available}});
+    lines.push_back({{"sku", skus->text(0)},
+                     {"size", skus->text(1)},
+                     {"colour", skus->text(2)},
+                     {"available", available}});
   }
   view["skus"] = std::move(lines);
   view["in_stock"] = in_stock;
   return std::optional<nlohmann::json>(std::move(view));
 }
 
-velocity::Result<std::optional<std::string>> sku_owner(velocity::Transaction& tx, const std::string& sku) {
+velocity::Result<std::optional<std::string>> sku_owner(velocity::Transaction& tx,
+                                                       const std::string& sku) {
   auto row = tx.query("SELECT product_id FROM skus WHERE sku = ?", sku);
   if (!row) return std::unexpected(row.error());
   auto found = row->next();
@@ -162,7 +171,8 @@ velocity::Result<int64_t> count_products(velocity::Transaction& tx) {
   return row->int64(0);
 }
 
-velocity::Result<void> apply_levels(velocity::Transaction& tx, std::span<const shop::StockLevel> levels,
+velocity::Result<void> apply_levels(velocity::Transaction& tx,
+                                    std::span<const shop::StockLevel> levels,
                                     std::chrono::system_clock::time_point as_of) {
   const auto ms = to_ms(as_of);
   for (const auto& level : levels) {

@@ -10,8 +10,10 @@ constexpr size_t kMaxWords = 16;
 constexpr size_t kMaxFilterBytes = 50;
 
 std::string trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
   return std::string(text);
 }
 
@@ -27,21 +29,23 @@ bool is_word_byte(char c) {
   return u >= 0x80 || std::isalnum(u);
 }
 
-std::expected<std::optional<int64_t>, QueryError> read_count(const velocity::ops::HttpRequest& request,
-                                                             std::string_view field, int64_t max) {
+std::expected<std::optional<int64_t>, QueryError> read_count(
+    const velocity::ops::HttpRequest& request, std::string_view field, int64_t max) {
   auto raw = request.query(field);
   if (!raw || raw->empty()) return std::optional<int64_t>();
   int64_t value = 0;
   const auto* end = raw->data() + raw->size();
   auto [ptr, ec] = std::from_chars(raw->data(), end, value);
   if (ec != std::errc() || ptr != end || value < 0 || value > max) {
-    return std::unexpected(QueryError{std::string(field), std::string(field) + " must be a whole number from 0 to " +
-                                                              std::to_string(max)});
+    return std::unexpected(QueryError{
+        std::string(field),
+        std::string(field) + " must be a whole number from 0 to " + std::to_string(max)});
   }
   return std::optional<int64_t>(value);
 }
 
-std::expected<std::string, QueryError> read_filter(const velocity::ops::HttpRequest& request, std::string_view field) {
+std::expected<std::string, QueryError> read_filter(const velocity::ops::HttpRequest& request,
+                                                   std::string_view field) {
   auto value = trim(request.query(field).value_or(""));
   if (value.size() > kMaxFilterBytes) {
     return std::unexpected(QueryError{std::string(field), std::string(field) + " is too long"});
@@ -55,8 +59,8 @@ std::expected<SearchQuery, QueryError> parse_search(const velocity::ops::HttpReq
   SearchQuery query;
   query.text = trim(request.query("q").value_or(""));
   if (count_characters(query.text) > kMaxQueryCharacters) {
-    return std::unexpected(
-        QueryError{"q", "q must be at most " + std::to_string(kMaxQueryCharacters) + " characters"});
+    return std::unexpected(QueryError{
+        "q", "q must be at most " + std::to_string(kMaxQueryCharacters) + " characters"});
   }
   auto size = read_filter(request, "size");
   if (!size) return std::unexpected(size.error());
@@ -83,7 +87,8 @@ std::expected<SearchQuery, QueryError> parse_search(const velocity::ops::HttpReq
   auto limit = read_count(request, "limit", kMaxPageSize);
   if (!limit) return std::unexpected(limit.error());
   if (*limit) {
-    if (**limit < 1) return std::unexpected(QueryError{"limit", "limit must be a whole number from 1 to 100"});
+    if (**limit < 1)
+      return std::unexpected(QueryError{"limit", "limit must be a whole number from 1 to 100"});
     query.limit = **limit;
   }
   auto offset = read_count(request, "offset", 1'000'000);
@@ -139,7 +144,9 @@ velocity::Result<SearchPage> search(velocity::Transaction& tx, const SearchQuery
     params.emplace_back(*query.max_price);
   }
   if (!query.size.empty() || !query.colour.empty() || query.in_stock) {
-    std::string sku = "EXISTS (SELECT 1 FROM skus s LEFT JOIN stock k ON k.sku = s.sku WHERE s.product_id = p.product_id";
+    std::string sku =
+        "EXISTS (SELECT 1 FROM skus s LEFT JOIN stock k ON k.sku = s.sku WHERE s.product_id = "
+        "p.product_id";
     if (!query.size.empty()) {
       sku += " AND s.size = ? COLLATE NOCASE";
       params.emplace_back(query.size);
@@ -158,10 +165,12 @@ velocity::Result<SearchPage> search(velocity::Transaction& tx, const SearchQuery
   if (!row) return std::unexpected(row.error());
   page.total = counted->int64(0);
 
-  const std::string order = match.empty() ? " ORDER BY p.seq" : " ORDER BY product_search.rank, p.seq";
+  const std::string order =
+      match.empty() ? " ORDER BY p.seq" : " ORDER BY product_search.rank, p.seq";
   params.emplace_back(query.limit);
   params.emplace_back(query.offset);
-  auto rows = tx.query_bound("SELECT p.product_id" + from + where + order + " LIMIT ? OFFSET ?", params);
+  auto rows =
+      tx.query_bound("SELECT p.product_id" + from + where + order + " LIMIT ? OFFSET ?", params);
   if (!rows) return std::unexpected(rows.error());
   while (true) {
     auto next = rows->next();

@@ -20,12 +20,12 @@ inline constexpr int64_t kMaxPageSize = 100;
 inline constexpr size_t kMaxQueryCharacters = 200;
 
 struct SearchQuery {
-  std::string text;    // `q`, trimmed; empty: no text search
-  std::string size;    // empty: any (compared without regard to case)
-  std::string colour;  // empty: any
+  std::string text;                  // `q`, trimmed; empty: no text search
+  std::string size;                  // empty: any (compared without regard to case)
+  std::string colour;                // empty: any
   std::optional<int64_t> min_price;  // cents, inclusive
   std::optional<int64_t> max_price;
-  bool in_stock = false;             // only products with a matching SKU that has units
+  bool in_stock = false;  // only products with a matching SKU that has units
   int64_t limit = kDefaultPageSize;
   int64_t offset = 0;
 };
@@ -50,6 +50,7 @@ struct SearchPage {
 
 // Size, colour and in_stock apply to one SKU together: "M, Black, in stock" needs a SKU that is
 // all three. A text without words matches nothing.
-[[nodiscard]] velocity::Result<SearchPage> search(velocity::Transaction& tx, const SearchQuery& query);
+[[nodiscard]] velocity::Result<SearchPage> search(velocity::Transaction& tx,
+                                                  const SearchQuery& query);
 
 }  // namespace catalog

@@ -19,7 +19,8 @@ TEST(MatchExpression, EachWordBecomesARequiredQuotedPrefix) {
 }
 
 TEST(MatchExpression, QuerySyntaxCannotGetThrough) {
-  EXPECT_EQ(match_expression(R"("a" OR b* NEAR(c))"), R"("a"* AND "OR"* AND "b"* AND "NEAR"* AND "c"*)");
+  EXPECT_EQ(match_expression(R"("a" OR b* NEAR(c))"),
+            R"("a"* AND "OR"* AND "b"* AND "NEAR"* AND "c"*)");
   EXPECT_EQ(match_expression("*\"^:-"), "");
   EXPECT_EQ(match_expression(""), "");
 }
@@ -35,8 +36,10 @@ TEST(ParseSearch, DefaultsWhenNothingIsGiven) {
 }
 
 TEST(ParseSearch, ReadsEveryParameter) {
-  auto query = parse_search(request(
-      "/api/catalog/products?q=%20crew%20&size=M&colour=Black&min_price=100&max_price=5000&in_stock=1&limit=5&offset=10"));
+  auto query =
+      parse_search(request("/api/catalog/"
+                           "products?q=%20crew%20&size=M&colour=Black&min_price=100&max_price=5000&"
+                           "in_stock=1&limit=5&offset=10"));
   ASSERT_TRUE(query);
   EXPECT_EQ(query->text, "crew");
   EXPECT_EQ(query->size, "M");

@@ -18,17 +18,22 @@ bool has_control_characters(std::string_view text) {
 // A domain label: letters, digits, hyphens (not at either end), or any non-ASCII byte so that
 // internationalised domains are accepted as typed.
 bool is_valid_label(std::string_view label) {
-  if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+  if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
+    return false;
   return std::all_of(label.begin(), label.end(), [](char c) {
     const auto u = static_cast<unsigned char>(c);
     return u >= 0x80 || std::isalnum(u) || c == '-';
   });
 }
 
-std::expected<std::string, FieldError> read_string(const nlohmann::json& body, std::string_view field) {
+std::expected<std::string, FieldError> read_string(const nlohmann::json& body,
+                                                   std::string_view field) {
   const auto it = body.find(field);
-  if (it == body.end() || it->is_null()) return std::unexpected(FieldError{std::string(field), std::string(field) + " is required"});
-  if (!it->is_string()) return std::unexpected(FieldError{std::string(field), std::string(field) + " must be a string"});
+  if (it == body.end() || it->is_null())
+    return std::unexpected(FieldError{std::string(field), std::string(field) + " is required"});
+  if (!it->is_string())
+    return std::unexpected(
+        FieldError{std::string(field), std::string(field) + " must be a string"});
   return it->get<std::string>();
 }
 
@@ -42,15 +47,17 @@ std::string trim(std::string_view text) {
 
 std::string normalise_email(std::string_view email) {
   std::string out = trim(email);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+  std::transform(out.begin(), out.end(), out.begin(), [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  });
   return out;
 }
 
 bool is_valid_email(std::string_view email) {
   if (email.size() < 3 || email.size() > 254 || has_control_characters(email)) return false;
   const auto at = email.find('@');
-  if (at == std::string_view::npos || email.find('@', at + 1) != std::string_view::npos) return false;
+  if (at == std::string_view::npos || email.find('@', at + 1) != std::string_view::npos)
+    return false;
   const auto local = email.substr(0, at);
   const auto domain = email.substr(at + 1);
   if (local.empty() || local.size() > 64 || local.front() == '.' || local.back() == '.' ||
@@ -63,7 +70,8 @@ bool is_valid_email(std::string_view email) {
   size_t start = 0;
   while (start <= domain.size()) {
     const auto dot = domain.find('.', start);
-    const auto label = domain.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    const auto label =
+        domain.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
     if (!is_valid_label(label)) return false;
     if (dot == std::string_view::npos) break;
     start = dot + 1;
@@ -77,7 +85,8 @@ size_t count_characters(std::string_view utf8) {
   }));
 }
 
-std::expected<std::string, FieldError> read_email(const nlohmann::json& body, std::string_view field) {
+std::expected<std::string, FieldError> read_email(const nlohmann::json& body,
+                                                  std::string_view field) {
   auto raw = read_string(body, field);
   if (!raw) return std::unexpected(raw.error());
   auto email = normalise_email(*raw);
@@ -87,32 +96,36 @@ std::expected<std::string, FieldError> read_email(const nlohmann::json& body, st
   return email;
 }
 
-std::expected<std::string, FieldError> read_name(const nlohmann::json& body, std::string_view field) {
+std::expected<std::string, FieldError> read_name(const nlohmann::json& body,
+                                                 std::string_view field) {
   auto raw = read_string(body, field);
   if (!raw) return std::unexpected(raw.error());
   auto name = trim(*raw);
   const auto characters = count_characters(name);
   if (characters < 1 || characters > kMaxNameCharacters || has_control_characters(name)) {
     return std::unexpected(
-        FieldError{std::string(field), "name must be 1 to " + std::to_string(kMaxNameCharacters) + " characters"});
+        FieldError{std::string(field),
+                   "name must be 1 to " + std::to_string(kMaxNameCharacters) + " characters"});
   }
   return name;
 }
 
-std::expected<std::string, FieldError> read_password(const nlohmann::json& body, std::string_view field) {
+std::expected<std::string, FieldError> read_password(const nlohmann::json& body,
+                                                     std::string_view field) {
   auto password = read_string(body, field);
   if (!password) return std::unexpected(password.error());
   const auto characters = count_characters(*password);
   if (characters < kMinPasswordCharacters || characters > kMaxPasswordCharacters) {
-    return std::unexpected(FieldError{std::string(field), "password must be " + std::to_string(kMinPasswordCharacters) +
-                                                              " to " + std::to_string(kMaxPasswordCharacters) +
-                                                              " characters"});
+    return std::unexpected(FieldError{
+        std::string(field), "password must be " + std::to_string(kMinPasswordCharacters) + " to " +
+                                std::to_string(kMaxPasswordCharacters) + " characters"});
   }
   return password;
 }
 
 std::expected<shop::Address, FieldError> read_address(const nlohmann::json& value) {
-  if (!value.is_object()) return std::unexpected(FieldError{"address", "address must be an object"});
+  if (!value.is_object())
+    return std::unexpected(FieldError{"address", "address must be an object"});
   shop::Address address;
   const std::pair<const char*, std::string*> parts[] = {{"line1", &address.line1},
                                                         {"line2", &address.line2},
@@ -126,8 +139,9 @@ std::expected<shop::Address, FieldError> read_address(const nlohmann::json& valu
     if (!it->is_string()) return std::unexpected(FieldError{field, field + " must be a string"});
     auto text = trim(it->get<std::string>());
     if (count_characters(text) > kMaxAddressFieldCharacters || has_control_characters(text)) {
-      return std::unexpected(
-          FieldError{field, field + " must be at most " + std::to_string(kMaxAddressFieldCharacters) + " characters"});
+      return std::unexpected(FieldError{field, field + " must be at most " +
+                                                   std::to_string(kMaxAddressFieldCharacters) +
+                                                   " characters"});
     }
     *target = std::move(text);
   }

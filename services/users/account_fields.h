@@ -3,10 +3,9 @@
 #pragma once
 
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "shop/events.h"
 #include "velocity/result.h"
@@ -33,9 +32,12 @@ size_t count_characters(std::string_view utf8);
 std::string trim(std::string_view text);
 
 // The value of `body[field]` checked as an email / name / password; `field` names the error.
-std::expected<std::string, FieldError> read_email(const nlohmann::json& body, std::string_view field);
-std::expected<std::string, FieldError> read_name(const nlohmann::json& body, std::string_view field);
-std::expected<std::string, FieldError> read_password(const nlohmann::json& body, std::string_view field);
+std::expected<std::string, FieldError> read_email(const nlohmann::json& body,
+                                                  std::string_view field);
+std::expected<std::string, FieldError> read_name(const nlohmann::json& body,
+                                                 std::string_view field);
+std::expected<std::string, FieldError> read_password(const nlohmann::json& body,
+                                                     std::string_view field);
 // `{line1, line2, city, postcode, country}`, every part optional, each a string of at most
 // kMaxAddressFieldCharacters; errors name the part ("address.city").
 std::expected<shop::Address, FieldError> read_address(const nlohmann::json& value);

@@ -10,12 +10,14 @@ TEST(AccountFields, AnEmailIsTrimmedAndLowerCased) {
 }
 
 TEST(AccountFields, EmailShapesAreCheckedLocalAtDomainDotTld) {
-  for (const char* good : {"a@b.co", "ada.lovelace+shop@example.co.uk", "x_y@mail-server.example"}) {
+  for (const char* good :
+       {"a@b.co", "ada.lovelace+shop@example.co.uk", "x_y@mail-server.example"}) {
     EXPECT_TRUE(is_valid_email(good)) << good;
   }
-  for (const char* bad : {"", "ada", "ada@", "@example.com", "ada@example", "ada@@example.com", "a@b@c.com",
-                          "ada lovelace@example.com", "ada@.example.com", "ada@example..com", ".ada@example.com",
-                          "ada@-example.com", "ada<x>@example.com"}) {
+  for (const char* bad :
+       {"", "ada", "ada@", "@example.com", "ada@example", "ada@@example.com", "a@b@c.com",
+        "ada lovelace@example.com", "ada@.example.com", "ada@example..com", ".ada@example.com",
+        "ada@-example.com", "ada<x>@example.com"}) {
     EXPECT_FALSE(is_valid_email(bad)) << bad;
   }
   EXPECT_FALSE(is_valid_email(std::string(250, 'a') + "@b.co"));

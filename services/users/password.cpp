@@ -6,8 +6,9 @@ namespace users {
 
 velocity::Result<std::string> hash_password(std::string_view password) {
   std::string hash(crypto_pwhash_STRBYTES, '\0');
-  if (crypto_pwhash_str_alg(hash.data(), password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                            crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+  if (crypto_pwhash_str_alg(hash.data(), password.data(), password.size(),
+                            crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                            crypto_pwhash_ALG_ARGON2ID13) != 0) {
     return velocity::fail(velocity::ErrorCode::kInternal, "hashing a password: out of memory");
   }
   hash.resize(hash.find('\0'));

@@ -41,11 +41,13 @@ struct Profile {
 };
 
 nlohmann::json profile_json(const Profile& p) {
-  return {{"customer_id", p.customer_id}, {"email", p.email}, {"name", p.name}, {"address", p.address}};
+  return {
+      {"customer_id", p.customer_id}, {"email", p.email}, {"name", p.name}, {"address", p.address}};
 }
 
 int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -98,8 +100,10 @@ class Accounts {
   std::string decoy_hash_;
 };
 
-velocity::Result<std::optional<Profile>> load_profile(velocity::Transaction& tx, const std::string& customer_id) {
-  auto row = tx.query("SELECT customer_id, email, name, address FROM customers WHERE customer_id = ?", customer_id);
+velocity::Result<std::optional<Profile>> load_profile(velocity::Transaction& tx,
+                                                      const std::string& customer_id) {
+  auto row = tx.query(
+      "SELECT customer_id, email, name, address FROM customers WHERE customer_id = ?", customer_id);
   if (!row) return std::unexpected(row.error());
   auto found = row->next();
   if (!found) return std::unexpected(found.error());
@@ -112,7 +116,8 @@ velocity::Result<std::optional<Profile>> load_profile(velocity::Transaction& tx,
 
 velocity::Result<bool> email_taken(velocity::Transaction& tx, const std::string& email,
                                    const std::string& except_customer) {
-  auto row = tx.query("SELECT 1 FROM customers WHERE email = ? AND customer_id <> ?", email, except_customer);
+  auto row = tx.query("SELECT 1 FROM customers WHERE email = ? AND customer_id <> ?", email,
+                      except_customer);
   if (!row) return std::unexpected(row.error());
   return row->next();
 }
@@ -164,14 +169,18 @@ HttpResponse Accounts::register_customer(const HttpRequest& request) {
   if (*taken) return json_error(409, "an account with this email already exists", "email");
   const auto now = now_ms();
   auto inserted = tx->execute(
-      "INSERT INTO customers (customer_id, email, name, password_hash, address, created_at, updated_at) "
+      "INSERT INTO customers (customer_id, email, name, password_hash, address, created_at, "
+      "updated_at) "
       "VALUES (?, ?, ?, ?, ?, ?, ?)",
-      profile.customer_id, profile.email, profile.name, *hash, nlohmann::json(profile.address).dump(), now, now);
+      profile.customer_id, profile.email, profile.name, *hash,
+      nlohmann::json(profile.address).dump(), now, now);
   if (!inserted) return internal_error("register", inserted.error());
-  auto emitted = service_.emit(*tx, shop::topics::kUsers, profile.customer_id,
-                               shop::UserRegistered{profile.customer_id, profile.email, profile.name});
+  auto emitted =
+      service_.emit(*tx, shop::topics::kUsers, profile.customer_id,
+                    shop::UserRegistered{profile.customer_id, profile.email, profile.name});
   if (!emitted) return internal_error("register", emitted.error());
-  if (auto committed = service_.commit(*tx); !committed) return internal_error("register", committed.error());
+  if (auto committed = service_.commit(*tx); !committed)
+    return internal_error("register", committed.error());
 
   const auto session = issue_session(profile.customer_id);
   return json_response(201, {{"customer_id", profile.customer_id},
@@ -216,12 +225,16 @@ HttpResponse Accounts::log_in(const HttpRequest& request) {
 
   auto tx = service_.db().begin();
   if (!tx) return internal_error("log in", tx.error());
-  auto emitted = service_.emit(*tx, shop::topics::kUsers, customer_id, shop::UserLoggedIn{customer_id});
+  auto emitted =
+      service_.emit(*tx, shop::topics::kUsers, customer_id, shop::UserLoggedIn{customer_id});
   if (!emitted) return internal_error("log in", emitted.error());
-  if (auto committed = service_.commit(*tx); !committed) return internal_error("log in", committed.error());
+  if (auto committed = service_.commit(*tx); !committed)
+    return internal_error("log in", committed.error());
 
   const auto session = issue_session(customer_id);
-  return json_response(200, {{"customer_id", customer_id}, {"token", session.token}, {"expires_at", session.expires_at}});
+  return json_response(
+      200,
+      {{"customer_id", customer_id}, {"token", session.token}, {"expires_at", session.expires_at}});
 }
 
 HttpResponse Accounts::read_profile(const HttpRequest& request) {
@@ -241,7 +254,9 @@ HttpResponse Accounts::update_profile(const HttpRequest& request) {
   auto body = velocity::json_body(request);
   if (!body) return body.error();
 
-  auto present = [&](const char* field) { return body->contains(field) && !(*body)[field].is_null(); };
+  auto present = [&](const char* field) {
+    return body->contains(field) && !(*body)[field].is_null();
+  };
   std::optional<std::string> name;
   std::optional<std::string> email;
   std::optional<shop::Address> address;
@@ -276,17 +291,20 @@ HttpResponse Accounts::update_profile(const HttpRequest& request) {
   }
   if (name) profile.name = *name;
   if (address) profile.address = *address;
-  if (profile_json(profile) == before) return json_response(200, before);  // nothing to store or announce
+  if (profile_json(profile) == before)
+    return json_response(200, before);  // nothing to store or announce
 
-  auto updated = tx->execute("UPDATE customers SET email = ?, name = ?, address = ?, updated_at = ? WHERE customer_id = ?",
-                             profile.email, profile.name, nlohmann::json(profile.address).dump(), now_ms(),
-                             profile.customer_id);
+  auto updated = tx->execute(
+      "UPDATE customers SET email = ?, name = ?, address = ?, updated_at = ? WHERE customer_id = ?",
+      profile.email, profile.name, nlohmann::json(profile.address).dump(), now_ms(),
+      profile.customer_id);
   if (!updated) return internal_error("update profile", updated.error());
-  auto emitted =
-      service_.emit(*tx, shop::topics::kUsers, profile.customer_id,
-                    shop::ProfileUpdated{profile.customer_id, profile.email, profile.name, profile.address});
+  auto emitted = service_.emit(
+      *tx, shop::topics::kUsers, profile.customer_id,
+      shop::ProfileUpdated{profile.customer_id, profile.email, profile.name, profile.address});
   if (!emitted) return internal_error("update profile", emitted.error());
-  if (auto committed = service_.commit(*tx); !committed) return internal_error("update profile", committed.error());
+  if (auto committed = service_.commit(*tx); !committed)
+    return internal_error("update profile", committed.error());
   return json_response(200, profile_json(profile));
 }
 
@@ -298,13 +316,15 @@ velocity::Result<UsersOptions> UsersOptions::from_env(const velocity::config::En
   if (!ttl) return std::unexpected(ttl.error());
   options.session_ttl = std::chrono::duration_cast<std::chrono::seconds>(*ttl);
   if (options.session_ttl < std::chrono::seconds(1)) {
-    return velocity::fail(velocity::ErrorCode::kInvalidArgument, "VELOCITY_SESSION_TTL must be at least 1s");
+    return velocity::fail(velocity::ErrorCode::kInvalidArgument,
+                          "VELOCITY_SESSION_TTL must be at least 1s");
   }
   return options;
 }
 
 velocity::Result<void> install(velocity::Service& service, const velocity::config::Env& env) {
-  if (sodium_init() < 0) return velocity::fail(velocity::ErrorCode::kInternal, "libsodium failed to initialise");
+  if (sodium_init() < 0)
+    return velocity::fail(velocity::ErrorCode::kInternal, "libsodium failed to initialise");
   auto options = UsersOptions::from_env(env);
   if (!options) return std::unexpected(options.error());
   auto keys = shop::load_signing_keys(service.config().data_dir, env);
@@ -314,9 +334,12 @@ velocity::Result<void> install(velocity::Service& service, const velocity::confi
   auto accounts = std::make_shared<Accounts>(service, std::move(*keys), *options);
   service.route("POST", "/api/users/register",
                 [accounts](const HttpRequest& r) { return accounts->register_customer(r); });
-  service.route("POST", "/api/users/login", [accounts](const HttpRequest& r) { return accounts->log_in(r); });
-  service.route("GET", "/api/users/me", [accounts](const HttpRequest& r) { return accounts->read_profile(r); });
-  service.route("PUT", "/api/users/me", [accounts](const HttpRequest& r) { return accounts->update_profile(r); });
+  service.route("POST", "/api/users/login",
+                [accounts](const HttpRequest& r) { return accounts->log_in(r); });
+  service.route("GET", "/api/users/me",
+                [accounts](const HttpRequest& r) { return accounts->read_profile(r); });
+  service.route("PUT", "/api/users/me",
+                [accounts](const HttpRequest& r) { return accounts->update_profile(r); });
   return {};
 }
 

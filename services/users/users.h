@@ -15,11 +15,13 @@ namespace users {
 struct UsersOptions {
   std::chrono::seconds session_ttl = std::chrono::hours(24);  // VELOCITY_SESSION_TTL
 
-  [[nodiscard]] static velocity::Result<UsersOptions> from_env(const velocity::config::Env& env = {});
+  [[nodiscard]] static velocity::Result<UsersOptions> from_env(
+      const velocity::config::Env& env = {});
 };
 
 // Registers the schema and the routes on `service` (before it starts). Reads the options and
 // the session signing keys (VELOCITY_SESSION_SECRET_KEY, else <data>/session.key) from `env`.
-[[nodiscard]] velocity::Result<void> install(velocity::Service& service, const velocity::config::Env& env = {});
+[[nodiscard]] velocity::Result<void> install(velocity::Service& service,
+                                             const velocity::config::Env& env = {});
 
 }  // namespace users

@@ -24,13 +24,15 @@ struct Http {
   json body;
 };
 
-Http http(uint16_t port, const std::string& method, const std::string& target, const std::string& body = {},
+Http http(uint16_t port, const std::string& method, const std::string& target,
+          const std::string& body = {},
           const std::vector<std::pair<std::string, std::string>>& headers = {}) {
   namespace beast = boost::beast;
   boost::asio::io_context io;
   boost::asio::ip::tcp::socket socket(io);
   socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
-  beast::http::request<beast::http::string_body> request(beast::http::string_to_verb(method), target, 11);
+  beast::http::request<beast::http::string_body> request(beast::http::string_to_verb(method),
+                                                         target, 11);
   request.set(beast::http::field::host, "127.0.0.1");
   for (const auto& [name, value] : headers) request.set(name, value);
   request.body() = body;
@@ -39,7 +41,8 @@ Http http(uint16_t port, const std::string& method, const std::string& target, c
   beast::flat_buffer buffer;
   beast::http::response<beast::http::string_body> response;
   beast::http::read(socket, buffer, response);
-  return Http{static_cast<int>(response.result_int()), json::parse(response.body(), nullptr, false)};
+  return Http{static_cast<int>(response.result_int()),
+              json::parse(response.body(), nullptr, false)};
 }
 
 template <typename F>
@@ -55,7 +58,8 @@ bool eventually(F done, std::chrono::milliseconds bound = 10s) {
 class UsersTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("velocity-users-" + std::to_string(std::random_device{}()));
+    dir_ = std::filesystem::temp_directory_path() /
+           ("velocity-users-" + std::to_string(std::random_device{}()));
     bus_ = std::make_shared<velocity::MemoryBus>();
     ASSERT_TRUE(bus_->create_topic(std::string(shop::topics::kUsers), 4));
   }
@@ -80,11 +84,12 @@ class UsersTest : public ::testing::Test {
   }
 
   velocity::config::Env env() const {
-    return velocity::config::Env([vars = env_](std::string_view name) -> std::optional<std::string> {
-      const auto it = vars.find(std::string(name));
-      if (it == vars.end()) return std::nullopt;
-      return it->second;
-    });
+    return velocity::config::Env(
+        [vars = env_](std::string_view name) -> std::optional<std::string> {
+          const auto it = vars.find(std::string(name));
+          if (it == vars.end()) return std::nullopt;
+          return it->second;
+        });
   }
 
   std::vector<std::pair<std::string, std::string>> as_customer(const std::string& id) const {
@@ -144,7 +149,8 @@ TEST_F(UsersTest, RegisteringNormalisesTheEmailReturnsAVerifiableTokenAndPublish
   auto expires = velocity::parse_rfc3339(registered.body["expires_at"].get<std::string>());
   ASSERT_TRUE(expires);
   EXPECT_EQ(*expires, claims->expires);
-  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(claims->expires - claims->issued), 24h);
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(claims->expires - claims->issued),
+            24h);
   EXPECT_GE(claims->expires, std::chrono::floor<std::chrono::seconds>(before) + 24h);
 
   ASSERT_TRUE(eventually([&] { return events_of(shop::UserRegistered::kType).size() == 1; }));
@@ -190,7 +196,10 @@ TEST_F(UsersTest, InvalidFieldsAreA400NamingTheFieldAndStoreNothing) {
       {{{"email", "ada@example.com"}, {"password", "short"}, {"name", "Ada"}}, "password"},
       {{{"email", "ada@example.com"}, {"name", "Ada"}}, "password"},
       {{{"email", "ada@example.com"}, {"password", "correct horse"}, {"name", "   "}}, "name"},
-      {{{"email", "ada@example.com"}, {"password", "correct horse"}, {"name", std::string(101, 'x')}}, "name"},
+      {{{"email", "ada@example.com"},
+        {"password", "correct horse"},
+        {"name", std::string(101, 'x')}},
+       "name"},
       {{{"email", "ada@example.com"}, {"password", "correct horse"}}, "name"},
   };
   for (const auto& [body, field] : cases) {
@@ -255,10 +264,13 @@ TEST_F(UsersTest, TheProfileNeedsACustomerVouchedForByTheEdgeKey) {
   const std::string id = registered.body["customer_id"];
   EXPECT_EQ(http(port_, "GET", "/api/users/me").status, 401);
   EXPECT_EQ(http(port_, "GET", "/api/users/me", {}, {{"X-Velocity-Customer", id}}).status, 401);
-  EXPECT_EQ(http(port_, "GET", "/api/users/me", {}, {{"X-Velocity-Customer", id}, {"X-Velocity-Edge-Key", "forged"}})
+  EXPECT_EQ(http(port_, "GET", "/api/users/me", {},
+                 {{"X-Velocity-Customer", id}, {"X-Velocity-Edge-Key", "forged"}})
                 .status,
             401);
-  EXPECT_EQ(http(port_, "PUT", "/api/users/me", R"({"name":"Eve"})", {{"X-Velocity-Customer", id}}).status, 401);
+  EXPECT_EQ(http(port_, "PUT", "/api/users/me", R"({"name":"Eve"})", {{"X-Velocity-Customer", id}})
+                .status,
+            401);
 
   auto me = http(port_, "GET", "/api/users/me", {}, as_customer(id));
   ASSERT_EQ(me.status, 200);
@@ -274,11 +286,15 @@ TEST_F(UsersTest, AProfileUpdateIsStoredAndPublishedAsProfileUpdated) {
   auto registered = register_customer("ada@example.com");
   ASSERT_EQ(registered.status, 201);
   const std::string id = registered.body["customer_id"];
-  const json address = {{"line1", "12 Analytical Row"}, {"city", "London"}, {"postcode", "N1 9GU"},
+  const json address = {{"line1", "12 Analytical Row"},
+                        {"city", "London"},
+                        {"postcode", "N1 9GU"},
                         {"country", "GB"}};
-  auto updated = http(port_, "PUT", "/api/users/me",
-                      json{{"name", "Augusta Ada King"}, {"email", "Countess@Example.com"}, {"address", address}}.dump(),
-                      as_customer(id));
+  auto updated = http(
+      port_, "PUT", "/api/users/me",
+      json{{"name", "Augusta Ada King"}, {"email", "Countess@Example.com"}, {"address", address}}
+          .dump(),
+      as_customer(id));
   ASSERT_EQ(updated.status, 200) << updated.body.dump();
   EXPECT_EQ(updated.body["name"], "Augusta Ada King");
   EXPECT_EQ(updated.body["email"], "countess@example.com");
@@ -287,7 +303,8 @@ TEST_F(UsersTest, AProfileUpdateIsStoredAndPublishedAsProfileUpdated) {
   EXPECT_EQ(http(port_, "GET", "/api/users/me", {}, as_customer(id)).body, updated.body);
 
   ASSERT_TRUE(eventually([&] { return events_of(shop::ProfileUpdated::kType).size() == 1; }));
-  auto data = velocity::decode<shop::ProfileUpdated>(events_of(shop::ProfileUpdated::kType).front());
+  auto data =
+      velocity::decode<shop::ProfileUpdated>(events_of(shop::ProfileUpdated::kType).front());
   ASSERT_TRUE(data);
   EXPECT_EQ(data->customer_id, id);
   EXPECT_EQ(data->email, "countess@example.com");
@@ -298,13 +315,16 @@ TEST_F(UsersTest, AProfileUpdateIsStoredAndPublishedAsProfileUpdated) {
                  json{{"email", "countess@example.com"}, {"password", "correct horse"}}.dump())
                 .status,
             200);
-  EXPECT_EQ(
-      http(port_, "POST", "/api/users/login", json{{"email", "ada@example.com"}, {"password", "correct horse"}}.dump())
-          .status,
-      401);
+  EXPECT_EQ(http(port_, "POST", "/api/users/login",
+                 json{{"email", "ada@example.com"}, {"password", "correct horse"}}.dump())
+                .status,
+            401);
 
   // Sending the stored values again changes nothing and announces nothing.
-  EXPECT_EQ(http(port_, "PUT", "/api/users/me", json{{"name", "Augusta Ada King"}}.dump(), as_customer(id)).status, 200);
+  EXPECT_EQ(http(port_, "PUT", "/api/users/me", json{{"name", "Augusta Ada King"}}.dump(),
+                 as_customer(id))
+                .status,
+            200);
   std::this_thread::sleep_for(100ms);
   EXPECT_EQ(events_of(shop::ProfileUpdated::kType).size(), 1u);
 }
@@ -316,15 +336,17 @@ TEST_F(UsersTest, AProfileUpdateToATakenEmailOrWithABadFieldChangesNothing) {
   ASSERT_EQ(bob.status, 201);
   const std::string id = bob.body["customer_id"];
 
-  auto taken = http(port_, "PUT", "/api/users/me", json{{"name", "Robert"}, {"email", "ADA@example.com"}}.dump(),
-                    as_customer(id));
+  auto taken = http(port_, "PUT", "/api/users/me",
+                    json{{"name", "Robert"}, {"email", "ADA@example.com"}}.dump(), as_customer(id));
   EXPECT_EQ(taken.status, 409);
   EXPECT_EQ(taken.body["field"], "email");
-  auto bad_city = http(port_, "PUT", "/api/users/me",
-                       json{{"name", "Robert"}, {"address", {{"city", 7}}}}.dump(), as_customer(id));
+  auto bad_city =
+      http(port_, "PUT", "/api/users/me",
+           json{{"name", "Robert"}, {"address", {{"city", 7}}}}.dump(), as_customer(id));
   EXPECT_EQ(bad_city.status, 400);
   EXPECT_EQ(bad_city.body["field"], "address.city");
-  auto bad_address = http(port_, "PUT", "/api/users/me", json{{"address", "London"}}.dump(), as_customer(id));
+  auto bad_address =
+      http(port_, "PUT", "/api/users/me", json{{"address", "London"}}.dump(), as_customer(id));
   EXPECT_EQ(bad_address.status, 400);
   EXPECT_EQ(bad_address.body["field"], "address");
   auto bad_name = http(port_, "PUT", "/api/users/me", json{{"name", ""}}.dump(), as_customer(id));
@@ -348,7 +370,8 @@ TEST_F(UsersTest, TheSessionLifetimeComesFromVelocitySessionTtl) {
   auto claims = shop::verify_token(*keys, registered.body["token"].get<std::string>());
   ASSERT_TRUE(claims);
   EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(claims->expires - claims->issued), 1h);
-  EXPECT_FALSE(shop::verify_token(*keys, registered.body["token"].get<std::string>(), claims->issued + 2h));
+  EXPECT_FALSE(
+      shop::verify_token(*keys, registered.body["token"].get<std::string>(), claims->issued + 2h));
 }
 
 TEST(UsersOptionsTest, ATtlBelowOneSecondIsRejectedNamingTheVariable) {
