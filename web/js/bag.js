@@ -62,7 +62,7 @@ export function takePendingAdd() {
 export function start() {
   session.onChange(() => refresh());
   live.subscribe((e) => {
-    if (e.type?.startsWith('shop.cart.') || e.type === 'shop.order.placed.v1') refresh();
+    if (e.type?.startsWith('shop.cart.') || e.type === 'shop.order.placed.v1' || e.type === 'resync') refresh();
   });
   refresh();
 }

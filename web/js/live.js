@@ -2,6 +2,9 @@
 // Every message is `event: <CloudEvents type>` with data {id, type, subject, time, data};
 // EventSource resumes with Last-Event-ID by itself after a dropped connection. Subscribers get
 // the parsed envelope; status listeners hear 'connecting', 'open' and 'closed'.
+// Two frames come from the gateway itself: `resync` (events after our Last-Event-ID are no
+// longer buffered), passed on as {type: 'resync'} so pages fetch what they show again; and
+// `session_expired` (the token ran out while streaming), which ends the session.
 import * as session from './session.js';
 import * as api from './api.js';
 
@@ -89,6 +92,11 @@ function open(token) {
   });
   for (const type of eventTypes) source.addEventListener(type, deliver);
   source.addEventListener('message', deliver);
+  source.addEventListener('resync', () => deliver({ type: 'resync', data: '{"type":"resync"}' }));
+  source.addEventListener('session_expired', () => {
+    close();
+    api.sessionExpired(api.messages.expired);
+  });
 }
 
 function checkSessionThenRetry() {

@@ -236,6 +236,7 @@ export async function order(main, { params, query }) {
   }
 
   const unsubscribe = live.subscribe((envelope) => {
+    if (envelope.type === 'resync') return void refetch();
     if (status.orderIdOf(envelope) !== id) return;
     const change = status.fromEvent(envelope);
     if (change && status.isAhead(change.status, shown.status)) {

@@ -44,6 +44,6 @@ export async function orders(main) {
   await load();
   const reload = debounce(load, 300);
   return live.subscribe((e) => {
-    if (status.orderIdOf(e) && status.fromEvent(e)) reload();
+    if (e.type === 'resync' || (status.orderIdOf(e) && status.fromEvent(e))) reload();
   });
 }
