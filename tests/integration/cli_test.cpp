@@ -80,10 +80,11 @@ class CliTest : public ::testing::Test {
   std::unique_ptr<BrokerProcess> broker_;
 };
 
-// Joins `group` with librdkafka, reads `messages` messages of `topic`, commits their
-// positions and leaves, so the group is Empty with committed offsets.
+// Joins `group` with librdkafka, waits for its first message (so it is a member with an
+// assignment), commits `offsets` (partition -> next offset) of `topic` and leaves: the group
+// is then Empty with exactly those commits.
 void commit_as_group(const std::string& bootstrap, const std::string& group,
-                     const std::string& topic, int messages) {
+                     const std::string& topic, const std::map<std::int32_t, std::int64_t>& offsets) {
   auto conf = client_conf(bootstrap, {{"group.id", group},
                                       {"enable.auto.commit", "false"},
                                       {"auto.offset.reset", "earliest"}});
@@ -92,14 +93,20 @@ void commit_as_group(const std::string& bootstrap, const std::string& group,
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf->get(), error));
   ASSERT_NE(consumer, nullptr) << error;
   ASSERT_EQ(consumer->subscribe({topic}), RdKafka::ERR_NO_ERROR);
-  int read = 0;
+  bool received = false;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (read < messages && std::chrono::steady_clock::now() < deadline) {
+  while (!received && std::chrono::steady_clock::now() < deadline) {
     std::unique_ptr<RdKafka::Message> message(consumer->consume(200));
-    if (message->err() == RdKafka::ERR_NO_ERROR) ++read;
+    received = message->err() == RdKafka::ERR_NO_ERROR;
   }
-  ASSERT_EQ(read, messages);
-  ASSERT_EQ(consumer->commitSync(), RdKafka::ERR_NO_ERROR);
+  ASSERT_TRUE(received);
+  std::vector<RdKafka::TopicPartition*> positions;
+  for (const auto& [partition, offset] : offsets) {
+    positions.push_back(RdKafka::TopicPartition::create(topic, partition, offset));
+  }
+  const auto committed = consumer->commitSync(positions);
+  RdKafka::TopicPartition::destroy(positions);
+  ASSERT_EQ(committed, RdKafka::ERR_NO_ERROR);
   consumer->close();
 }
 
@@ -222,16 +229,31 @@ TEST_F(CliTest, ConsumeFromTimeStartsAtTheFirstMessageAtOrAfterIt) {
   EXPECT_EQ(epoch_ms.out, "1 1700000060000\n");
 }
 
+TEST_F(CliTest, ConsumeWithGroupCommitsWhatItPrintedAndResumesThere) {
+  const auto topic = topic_for_this_test();
+  const auto group = topic + "-group";
+  create(topic, 1);
+  ASSERT_TRUE(velocity({"produce", topic, "1", "2", "3", "4", "5"}).ok());
+  const auto first = velocity({"consume", topic, "--group", group, "--count", "3", "--format", "{value}"});
+  ASSERT_TRUE(first.ok()) << first.summary();
+  EXPECT_EQ(first.out, "1\n2\n3\n");
+  EXPECT_EQ(velocity_json({"groups", "lag", group})["total_lag"], 2);
+  const auto rest = velocity({"consume", topic, "--group", group, "--count", "2", "--format", "{value}"});
+  ASSERT_TRUE(rest.ok()) << rest.summary();
+  EXPECT_EQ(rest.out, "4\n5\n");
+  EXPECT_EQ(velocity_json({"groups", "lag", group})["total_lag"], 0);
+}
+
 TEST_F(CliTest, GroupsListDescribeLagAndResetOffsets) {
   const auto topic = topic_for_this_test();
   const auto group = topic + "-group";
   create(topic, 2);
   ASSERT_TRUE(velocity({"produce", topic, "--partition", "0", "a", "b", "c", "d", "e", "f"}).ok());
   ASSERT_TRUE(velocity({"produce", topic, "--partition", "1", "g", "h", "i", "j"}).ok());
-  commit_as_group(broker_->bootstrap(), group, topic, 6);
+  commit_as_group(broker_->bootstrap(), group, topic, {{0, 4}, {1, 2}});
   auto committed = committed_offsets(broker_->bootstrap(), group, topic, 2);
   ASSERT_TRUE(succeeded(committed));
-  ASSERT_EQ((*committed)[0] + (*committed)[1], 6);
+  ASSERT_EQ(*committed, (std::map<std::int32_t, std::int64_t>{{0, 4}, {1, 2}}));
 
   bool listed = false;
   for (const auto& entry : velocity_json({"groups", "list"})) {
