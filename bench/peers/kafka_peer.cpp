@@ -54,7 +54,8 @@ class KafkaPeer final : public PeerClient {
     Deliveries deliveries;
     auto client = make_producer(deliveries, "5");
     if (!client) return std::unexpected(client.error());
-    if (auto primed = prime(client->get(), deliveries); !primed) return std::unexpected(primed.error());
+    if (auto primed = prime(client->get(), deliveries); !primed)
+      return std::unexpected(primed.error());
     auto payload = make_payload(target_.message_bytes);
     const double cpu_before = process_cpu_seconds();
     const int64_t start = now_ns();
@@ -65,10 +66,10 @@ class KafkaPeer final : public PeerClient {
         rd_kafka_poll(client->get(), 0);
         if (now_ns() >= deadline) break;
       }
-      rd_kafka_resp_err_t err = rd_kafka_producev(
-          client->get(), RD_KAFKA_V_TOPIC(target_.name.c_str()),
-          RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
-          RD_KAFKA_V_VALUE(payload.data(), payload.size()), RD_KAFKA_V_END);
+      rd_kafka_resp_err_t err =
+          rd_kafka_producev(client->get(), RD_KAFKA_V_TOPIC(target_.name.c_str()),
+                            RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+                            RD_KAFKA_V_VALUE(payload.data(), payload.size()), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         rd_kafka_poll(client->get(), 1);
         continue;
@@ -89,7 +90,8 @@ class KafkaPeer final : public PeerClient {
     Deliveries deliveries;
     auto client = make_producer(deliveries, "0");
     if (!client) return std::unexpected(client.error());
-    if (auto primed = prime(client->get(), deliveries); !primed) return std::unexpected(primed.error());
+    if (auto primed = prime(client->get(), deliveries); !primed)
+      return std::unexpected(primed.error());
     auto payload = make_payload(target_.message_bytes);
     std::vector<double> latencies_us;
     const double cpu_before = process_cpu_seconds();
@@ -120,7 +122,8 @@ class KafkaPeer final : public PeerClient {
     Deliveries deliveries;
     auto client = make_producer(deliveries, "1");
     if (!client) return std::unexpected(client.error());
-    if (auto primed = prime(client->get(), deliveries); !primed) return std::unexpected(primed.error());
+    if (auto primed = prime(client->get(), deliveries); !primed)
+      return std::unexpected(primed.error());
     auto consumer = make_client(RD_KAFKA_CONSUMER, consumer_settings());
     if (!consumer) return std::unexpected(consumer.error());
     rd_kafka_poll_set_consumer(consumer->get());
@@ -184,7 +187,8 @@ class KafkaPeer final : public PeerClient {
         rd_kafka_resp_err_t err = rd_kafka_producev(
             client->get(), RD_KAFKA_V_TOPIC(target_.name.c_str()),
             RD_KAFKA_V_PARTITION(static_cast<int32_t>(sent % target_.partitions)),
-            RD_KAFKA_V_VALUE(payload.data(), payload.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_VALUE(payload.data(), payload.size()),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
             RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(scheduled))),
             RD_KAFKA_V_END);
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -214,7 +218,8 @@ class KafkaPeer final : public PeerClient {
     Figures figures = {
         {"rate_target", options.rate},
         {"saturated", saturated ? 1.0 : 0.0},
-        {"acked_per_s", static_cast<double>(acked_at_stop) / (static_cast<double>(stopped - start) / 1e9)},
+        {"acked_per_s",
+         static_cast<double>(acked_at_stop) / (static_cast<double>(stopped - start) / 1e9)},
         {"sent", static_cast<double>(measured)},
         {"received", static_cast<double>(received.load())},
         {"client_cpu_pct", 100 * (process_cpu_seconds() - cpu_before) / elapsed},
@@ -290,12 +295,13 @@ class KafkaPeer final : public PeerClient {
 
   Result<KafkaHandle> make_producer(Deliveries& deliveries, const char* linger_ms) {
     KafkaSettings settings = {
-        {"bootstrap.servers", bootstrap_},   {"acks", "all"},
-        {"socket.nagle.disable", "true"},    {"compression.type", "none"},
-        {"message.timeout.ms", "60000"},     {"linger.ms", linger_ms},
+        {"bootstrap.servers", bootstrap_},        {"acks", "all"},
+        {"socket.nagle.disable", "true"},         {"compression.type", "none"},
+        {"message.timeout.ms", "60000"},          {"linger.ms", linger_ms},
         {"queue.buffering.max.kbytes", "262144"},
     };
-    if (const char* debug = std::getenv("VELOCITY_PEERS_RDKAFKA_DEBUG")) settings.emplace_back("debug", debug);
+    if (const char* debug = std::getenv("VELOCITY_PEERS_RDKAFKA_DEBUG"))
+      settings.emplace_back("debug", debug);
     return make_client(RD_KAFKA_PRODUCER, settings, [&deliveries](rd_kafka_conf_t* conf) {
       rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
       rd_kafka_conf_set_opaque(conf, &deliveries);
@@ -304,9 +310,9 @@ class KafkaPeer final : public PeerClient {
 
   KafkaSettings consumer_settings() const {
     return {
-        {"bootstrap.servers", bootstrap_},   {"group.id", "velocity-peers-bench"},
-        {"enable.auto.commit", "false"},     {"enable.partition.eof", "false"},
-        {"fetch.wait.max.ms", "100"},        {"socket.nagle.disable", "true"},
+        {"bootstrap.servers", bootstrap_}, {"group.id", "velocity-peers-bench"},
+        {"enable.auto.commit", "false"},   {"enable.partition.eof", "false"},
+        {"fetch.wait.max.ms", "100"},      {"socket.nagle.disable", "true"},
         {"fetch.min.bytes", "1"},
     };
   }

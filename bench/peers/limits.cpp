@@ -73,7 +73,8 @@ Result<Figures> run_limits(const LimitOptions& options) {
   Figures figures;
   for (int batch : options.batch_bytes) {
     for (bool direct : {false, true}) {
-      const std::string path = fmt::format("{}/limit-{}-{}", options.dir, batch, direct ? "direct" : "buffered");
+      const std::string path =
+          fmt::format("{}/limit-{}-{}", options.dir, batch, direct ? "direct" : "buffered");
       ::sync();
       auto measured = write_and_sync(path, batch, direct, options.seconds_per_size);
       if (!measured) return std::unexpected(measured.error());

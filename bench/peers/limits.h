@@ -12,8 +12,8 @@
 namespace velocity::bench::peers {
 
 struct LimitOptions {
-  std::string dir;                  // scratch directory on the file system under test
-  std::vector<int> batch_bytes;     // bytes written per sync
+  std::string dir;               // scratch directory on the file system under test
+  std::vector<int> batch_bytes;  // bytes written per sync
   double seconds_per_size = 2;
 };
 

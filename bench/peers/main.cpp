@@ -48,7 +48,8 @@ int print_free_port() {
 
 int main(int argc, char** argv) {
   namespace peers = velocity::bench::peers;
-  CLI::App app{"velocity_peers_bench: velocity-broker, Redis Streams and NATS JetStream side by side"};
+  CLI::App app{
+      "velocity_peers_bench: velocity-broker, Redis Streams and NATS JetStream side by side"};
   app.require_subcommand(1);
   app.option_defaults()->always_capture_default();
 
@@ -58,7 +59,8 @@ int main(int argc, char** argv) {
   limits.batch_bytes = {16384, 65536, 262144, 1048576};
   auto* limits_command = app.add_subcommand("limits", "write+fdatasync, O_DIRECT, memcpy");
   limits_command->add_option("--dir", limits.dir, "Scratch directory")->required();
-  limits_command->add_option("--batch-bytes", limits.batch_bytes, "Bytes per sync (multiples of 4096)")
+  limits_command
+      ->add_option("--batch-bytes", limits.batch_bytes, "Bytes per sync (multiples of 4096)")
       ->delimiter(',');
   limits_command->add_option("--seconds", limits.seconds_per_size, "Duration per size and kind");
 
@@ -81,11 +83,14 @@ int main(int argc, char** argv) {
   run_command->add_option("--message-bytes", target.message_bytes, "Payload bytes")
       ->check(CLI::Range(8, 1 << 20));
   run_command->add_option("--seconds", options.seconds, "Duration of a timed run");
-  run_command->add_option("--max-messages", options.max_messages,
-                          "pipelined: stop after this many messages or --seconds, whichever comes first");
-  run_command->add_option("--window", options.window, "pipelined: messages awaiting acks (Redis, NATS)")
+  run_command->add_option(
+      "--max-messages", options.max_messages,
+      "pipelined: stop after this many messages or --seconds, whichever comes first");
+  run_command
+      ->add_option("--window", options.window, "pipelined: messages awaiting acks (Redis, NATS)")
       ->check(CLI::Range(1, 1 << 20));
-  run_command->add_option("--rate", options.rate, "rate: messages per second")->check(CLI::PositiveNumber);
+  run_command->add_option("--rate", options.rate, "rate: messages per second")
+      ->check(CLI::PositiveNumber);
   run_command->add_option("--warmup", options.warmup_seconds, "rate: leading seconds not recorded");
 
   CLI11_PARSE(app, argc, argv);

@@ -132,7 +132,8 @@ class Session {
     // writes a large stream on a loaded machine: a few attempts before giving up.
     natsStatus status = NATS_TIMEOUT;
     for (int attempt = 0; attempt < 3 && status == NATS_TIMEOUT; ++attempt) {
-      status = js_Subscribe(&sub, js_, subject.c_str(), on_message, reader, nullptr, &options, &code);
+      status =
+          js_Subscribe(&sub, js_, subject.c_str(), on_message, reader, nullptr, &options, &code);
     }
     auto made = check(status, "subscribe " + subject);
     if (!made) return made;
@@ -193,7 +194,8 @@ class NatsPeer final : public PeerClient {
     const int64_t deadline = start + static_cast<int64_t>(options.seconds * 1e9);
     for (int64_t sent = 0; options.max_messages == 0 || sent < options.max_messages; ++sent) {
       if ((sent & 255) == 0 && now_ns() >= deadline) break;
-      auto published = session.publish_async(subjects_[static_cast<size_t>(sent % target_.partitions)], payload);
+      auto published =
+          session.publish_async(subjects_[static_cast<size_t>(sent % target_.partitions)], payload);
       if (!published) return std::unexpected(published.error());
     }
     if (auto done = session.complete(120000); !done) return std::unexpected(done.error());
@@ -249,7 +251,8 @@ class NatsPeer final : public PeerClient {
       readers[i].record = true;
       readers[i].record_from_ns = record_from;
       readers[i].record_until_ns = end;
-      if (auto subscribed = session.subscribe(subjects_[i], streams_[i], js_DeliverNew, &readers[i]);
+      if (auto subscribed =
+              session.subscribe(subjects_[i], streams_[i], js_DeliverNew, &readers[i]);
           !subscribed)
         return std::unexpected(subscribed.error());
     }
@@ -270,7 +273,8 @@ class NatsPeer final : public PeerClient {
         const int64_t scheduled = schedule.send_time(sent);
         if (scheduled >= end) break;
         stamp_payload(payload, scheduled);
-        auto published = session.publish_async(subjects_[static_cast<size_t>(sent % target_.partitions)], payload);
+        auto published = session.publish_async(
+            subjects_[static_cast<size_t>(sent % target_.partitions)], payload);
         if (!published) return std::unexpected(published.error());
         if (scheduled >= record_from) ++measured;
       }
@@ -291,12 +295,14 @@ class NatsPeer final : public PeerClient {
     std::vector<double> e2e_us;
     for (auto& reader : readers) reader.record = false;  // later deliveries only count
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    for (const auto& reader : readers) e2e_us.insert(e2e_us.end(), reader.e2e_us.begin(), reader.e2e_us.end());
+    for (const auto& reader : readers)
+      e2e_us.insert(e2e_us.end(), reader.e2e_us.begin(), reader.e2e_us.end());
     if (acks.failed > 0) return fail(ErrorCode::kIo, "publish failed: " + acks.last_error);
     Figures figures = {
         {"rate_target", options.rate},
         {"saturated", saturated ? 1.0 : 0.0},
-        {"acked_per_s", static_cast<double>(acked_at_stop) / (static_cast<double>(stopped - start) / 1e9)},
+        {"acked_per_s",
+         static_cast<double>(acked_at_stop) / (static_cast<double>(stopped - start) / 1e9)},
         {"sent", static_cast<double>(measured)},
         {"received", static_cast<double>(got)},
         {"client_cpu_pct", 100 * (process_cpu_seconds() - cpu_before) / elapsed},
@@ -325,7 +331,8 @@ class NatsPeer final : public PeerClient {
     const double cpu_before = process_cpu_seconds();
     const int64_t start = now_ns();
     for (size_t i = 0; i < streams_.size(); ++i) {
-      if (auto subscribed = session.subscribe(subjects_[i], streams_[i], js_DeliverAll, &readers[i]);
+      if (auto subscribed =
+              session.subscribe(subjects_[i], streams_[i], js_DeliverAll, &readers[i]);
           !subscribed)
         return std::unexpected(subscribed.error());
     }

@@ -23,11 +23,11 @@ struct Target {
 };
 
 struct RunOptions {
-  double seconds = 5;          // duration of a timed run (pipelined: the longest)
-  int64_t max_messages = 0;    // pipelined: stop sending after this many (0 = no limit)
-  int window = 1024;           // pipelined: messages awaiting their ack at most (Redis, NATS)
-  double rate = 50000;         // fixed-rate run: messages per second
-  double warmup_seconds = 1;   // fixed-rate run: leading time whose samples are dropped
+  double seconds = 5;         // duration of a timed run (pipelined: the longest)
+  int64_t max_messages = 0;   // pipelined: stop sending after this many (0 = no limit)
+  int window = 1024;          // pipelined: messages awaiting their ack at most (Redis, NATS)
+  double rate = 50000;        // fixed-rate run: messages per second
+  double warmup_seconds = 1;  // fixed-rate run: leading time whose samples are dropped
 };
 
 class PeerClient {

@@ -41,7 +41,8 @@ class Pipe {
     if (poll(&connecting, 1, 5000) != 1 ||
         getsockopt(context->fd, SOL_SOCKET, SO_ERROR, &socket_error, &length) != 0 ||
         socket_error != 0)
-      return fail(ErrorCode::kIo, fmt::format("redis connect {}:{}: refused or timed out", host, port));
+      return fail(ErrorCode::kIo,
+                  fmt::format("redis connect {}:{}: refused or timed out", host, port));
     return Pipe(std::move(context));
   }
 
@@ -93,7 +94,8 @@ class Pipe {
 class RedisPeer final : public PeerClient {
  public:
   explicit RedisPeer(const Target& target) : target_(target) {
-    for (int i = 0; i < target.partitions; ++i) keys_.push_back(fmt::format("{}-{}", target.name, i));
+    for (int i = 0; i < target.partitions; ++i)
+      keys_.push_back(fmt::format("{}-{}", target.name, i));
   }
 
   Result<void> reset() override {
@@ -146,7 +148,8 @@ class RedisPeer final : public PeerClient {
       const int64_t sent = now_ns();
       Reply reply(static_cast<redisReply*>(redisCommandArgv(context->get(), 5, argv, lengths)));
       if (!reply || reply->type == REDIS_REPLY_ERROR)
-        return fail(ErrorCode::kIo, fmt::format("XADD: {}", reply ? reply->str : (*context)->errstr));
+        return fail(ErrorCode::kIo,
+                    fmt::format("XADD: {}", reply ? reply->str : (*context)->errstr));
       latencies_us.push_back(static_cast<double>(now_ns() - sent) / 1e3);
       ++acked;
     }
@@ -205,7 +208,8 @@ class RedisPeer final : public PeerClient {
     auto on_reply = [&](const redisReply&) {
       const int64_t scheduled = awaiting.front();
       awaiting.pop_front();
-      if (scheduled >= record_from) ack_us.push_back(static_cast<double>(now_ns() - scheduled) / 1e3);
+      if (scheduled >= record_from)
+        ack_us.push_back(static_cast<double>(now_ns() - scheduled) / 1e3);
     };
     int64_t sent = 0;
     int64_t measured = 0;
@@ -247,7 +251,8 @@ class RedisPeer final : public PeerClient {
     Figures figures = {
         {"rate_target", options.rate},
         {"saturated", saturated ? 1.0 : 0.0},
-        {"acked_per_s", static_cast<double>(acked_at_stop) / (static_cast<double>(stopped - start) / 1e9)},
+        {"acked_per_s",
+         static_cast<double>(acked_at_stop) / (static_cast<double>(stopped - start) / 1e9)},
         {"sent", static_cast<double>(measured)},
         {"received", static_cast<double>(received.load())},
         {"client_cpu_pct", 100 * (process_cpu_seconds() - cpu_before) / elapsed},
@@ -281,7 +286,8 @@ class RedisPeer final : public PeerClient {
       const int64_t before = messages;
       for_each_entry(**reply, ids, [&messages](const char*, size_t) { ++messages; });
       if (messages == before)
-        return fail(ErrorCode::kIo, fmt::format("read {} of {} entries, then none", messages, backlog));
+        return fail(ErrorCode::kIo,
+                    fmt::format("read {} of {} entries, then none", messages, backlog));
     }
     const double elapsed = static_cast<double>(now_ns() - start) / 1e9;
     return throughput_figures(messages, target_.message_bytes, elapsed,
@@ -292,7 +298,8 @@ class RedisPeer final : public PeerClient {
   Result<Context> connect() const {
     Context context(redisConnect(target_.host.c_str(), target_.port));
     if (!context || context->err)
-      return fail(ErrorCode::kIo, fmt::format("redis connect: {}", context ? context->errstr : "no memory"));
+      return fail(ErrorCode::kIo,
+                  fmt::format("redis connect: {}", context ? context->errstr : "no memory"));
     return context;
   }
 
@@ -321,13 +328,15 @@ class RedisPeer final : public PeerClient {
   // XREAD reply: [[key, [[id, [field, value]], ...]], ...] or nil. Calls `on_value` with each
   // entry's value and moves that stream's id in `ids` to its last entry.
   template <typename OnValue>
-  void for_each_entry(const redisReply& reply, std::vector<std::string>& ids, OnValue&& on_value) const {
+  void for_each_entry(const redisReply& reply, std::vector<std::string>& ids,
+                      OnValue&& on_value) const {
     if (reply.type != REDIS_REPLY_ARRAY) return;
     for (size_t s = 0; s < reply.elements; ++s) {
       const redisReply* stream = reply.element[s];
       if (stream->type != REDIS_REPLY_ARRAY || stream->elements != 2) continue;
       const std::string key(stream->element[0]->str, stream->element[0]->len);
-      const auto slot = static_cast<size_t>(std::find(keys_.begin(), keys_.end(), key) - keys_.begin());
+      const auto slot =
+          static_cast<size_t>(std::find(keys_.begin(), keys_.end(), key) - keys_.begin());
       if (slot >= ids.size()) continue;
       const redisReply* entries = stream->element[1];
       for (size_t e = 0; e < entries->elements; ++e) {

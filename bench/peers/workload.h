@@ -44,7 +44,6 @@ void sleep_until_ns(int64_t t_ns);
 void add_percentiles(Figures& figures, const std::string& prefix, std::vector<double>& samples_us);
 
 // The figures of a pipelined run of `messages` acked in `seconds` using `cpu_seconds`.
-Figures throughput_figures(int64_t messages, int message_bytes, double seconds,
-                           double cpu_seconds);
+Figures throughput_figures(int64_t messages, int message_bytes, double seconds, double cpu_seconds);
 
 }  // namespace velocity::bench::peers
