@@ -171,6 +171,9 @@ def svg_curves(path, title, series):
     xs = [math.log10(1 / (1 - q / 100)) for _, q in PERCENTILES]
     ys = [us for _, _, _, pts in series for _, us in pts if us and us > 0]
     if not ys:
+        with open(path, "w") as f:
+            f.write(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="60" font-family="sans-serif" '
+                    f'font-size="14"><text x="10" y="35">{title}: no run kept the rate</text></svg>\n')
         return
     y_lo = 10 ** math.floor(math.log10(min(ys)))
     y_hi = 10 ** math.ceil(math.log10(max(ys)))
