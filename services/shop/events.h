@@ -178,6 +178,7 @@ namespace cancel_reason {
 inline constexpr std::string_view kOutOfStock = "out_of_stock";
 inline constexpr std::string_view kPaymentDeclined = "payment_declined";
 inline constexpr std::string_view kCustomerRequest = "customer_request";
+inline constexpr std::string_view kTimeout = "timeout";  // the saga did not finish in time
 }  // namespace cancel_reason
 
 struct OrderCancelled {
