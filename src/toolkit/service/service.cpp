@@ -269,7 +269,10 @@ Result<void> Service::emit(Transaction& tx, std::string_view topic, const Event&
 
 Result<void> Service::commit(Transaction& tx) {
   auto committed = tx.commit();
-  if (committed) impl_->relay->notify();
+  if (committed) {
+    impl_->relay->notify();
+    if (impl_->timers) impl_->timers->notify();  // a timer scheduled in `tx` may be due soon
+  }
   return committed;
 }
 
@@ -366,7 +369,10 @@ Result<void> Service::start() {
         auto outcome = impl_->inbox->handle(event.source + "/" + event.id,
                                             [&](Transaction& tx) { return h(tx, event); });
         if (!outcome) return std::unexpected(outcome.error());
-        if (*outcome == InboxOutcome::kHandled) impl_->relay->notify();
+        if (*outcome == InboxOutcome::kHandled) {
+          impl_->relay->notify();
+          if (impl_->timers) impl_->timers->notify();
+        }
         return {};
       });
     }
