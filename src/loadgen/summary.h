@@ -1,0 +1,56 @@
+// What a load run observed and the summary made of it: per order the times (seconds since
+// the run started) at which the follower first saw it placed, confirmed, completed or
+// cancelled; counts, throughput, latency percentiles and errors by kind. Plain values.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace velocity::loadgen {
+
+enum class OrderKind { kNormal, kDeclined, kCancelled };  // what the run meant to do with it
+
+struct OrderRecord {
+  OrderKind kind = OrderKind::kNormal;
+  std::string order_id;                   // empty: never placed
+  std::string status;                     // last status seen
+  std::string cancel_reason_code;
+  std::optional<double> placed_at;        // checkout answered 201/200
+  std::optional<double> confirmed_at;     // first seen confirmed or later on the happy path
+  std::optional<double> completed_at;
+  std::optional<double> cancelled_at;
+  bool terminal() const { return completed_at.has_value() || cancelled_at.has_value(); }
+};
+
+struct RunResult {
+  size_t customers_requested = 0;
+  size_t customers_ready = 0;            // registered and logged in
+  std::vector<OrderRecord> orders;       // one per requested order
+  std::map<std::string, size_t> errors;  // "checkout: HTTP 409", "poll: connection", ...
+  double placing_seconds = 0;            // first to last placement attempt
+  double total_seconds = 0;              // until the last order was terminal or given up
+  double target_rate = 0;
+};
+
+struct Percentiles {
+  size_t count = 0;
+  double p50 = 0, p90 = 0, p99 = 0, p999 = 0;  // milliseconds
+};
+
+// Nearest-rank percentiles of `samples` (any order); all zero when empty.
+Percentiles percentiles(std::vector<double> samples);
+
+// {orders: {requested, placed, not_placed, confirmed, completed, cancelled, cancelled_by_reason,
+// not_terminal}, customers, seconds, orders_per_second, latency_ms: {placed_to_confirmed,
+// placed_to_completed}, errors, error_count}.
+nlohmann::json summarize(const RunResult& run);
+
+// The same summary for people, several lines.
+std::string summary_text(const nlohmann::json& summary);
+
+}  // namespace velocity::loadgen
