@@ -19,7 +19,8 @@ class FileMailer final : public Mailer {
 
   DeliveryResult deliver(const OutgoingMail& mail, std::stop_token) override {
     if (mail.email_id.empty() ||
-        mail.email_id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+        mail.email_id.find_first_not_of(
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
             std::string::npos) {
       return {DeliveryStatus::kRejected, "email id " + mail.email_id + " cannot name a file"};
     }
@@ -66,7 +67,8 @@ class FileMailer final : public Mailer {
 
  private:
   static DeliveryResult not_delivered(std::string_view what, const std::filesystem::path& path) {
-    return {DeliveryStatus::kNotDelivered, std::string(what) + " " + path.string() + ": " + std::strerror(errno)};
+    return {DeliveryStatus::kNotDelivered,
+            std::string(what) + " " + path.string() + ": " + std::strerror(errno)};
   }
 
   std::filesystem::path dir_;

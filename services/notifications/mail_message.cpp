@@ -1,13 +1,12 @@
 #include "notifications/mail_message.h"
 
+#include <fmt/format.h>
 #include <sodium.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <ctime>
-
-#include <fmt/format.h>
 
 namespace notifications {
 namespace {
@@ -33,8 +32,8 @@ bool is_printable_ascii(std::string_view text) {
 
 std::string base64(std::string_view bytes) {
   std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
-                    sodium_base64_VARIANT_ORIGINAL);
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                    bytes.size(), sodium_base64_VARIANT_ORIGINAL);
   out.resize(out.size() - 1);  // the terminating NUL
   return out;
 }
@@ -47,7 +46,9 @@ std::string encoded_words(std::string_view text) {
   while (!text.empty()) {
     size_t take = std::min(kChunk, text.size());
     // Never cut inside a UTF-8 sequence: back up over continuation bytes.
-    while (take < text.size() && take > 0 && (static_cast<unsigned char>(text[take]) & 0xC0) == 0x80) --take;
+    while (take < text.size() && take > 0 &&
+           (static_cast<unsigned char>(text[take]) & 0xC0) == 0x80)
+      --take;
     if (take == 0) take = std::min(kChunk, text.size());
     if (!out.empty()) out += "\r\n ";
     out += "=?UTF-8?B?" + base64(text.substr(0, take)) + "?=";
@@ -128,14 +129,16 @@ std::string format_mailbox(std::string_view name, std::string_view address) {
 }
 
 std::string format_date(std::chrono::system_clock::time_point time) {
-  static constexpr std::array<const char*, 7> kDays{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr std::array<const char*, 7> kDays{"Sun", "Mon", "Tue", "Wed",
+                                                    "Thu", "Fri", "Sat"};
   static constexpr std::array<const char*, 12> kMonths{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
   std::tm utc{};
   gmtime_r(&seconds, &utc);
-  return fmt::format("{}, {:02d} {} {:04d} {:02d}:{:02d}:{:02d} +0000", kDays[static_cast<size_t>(utc.tm_wday)],
-                     utc.tm_mday, kMonths[static_cast<size_t>(utc.tm_mon)], utc.tm_year + 1900, utc.tm_hour,
+  return fmt::format("{}, {:02d} {} {:04d} {:02d}:{:02d}:{:02d} +0000",
+                     kDays[static_cast<size_t>(utc.tm_wday)], utc.tm_mday,
+                     kMonths[static_cast<size_t>(utc.tm_mon)], utc.tm_year + 1900, utc.tm_hour,
                      utc.tm_min, utc.tm_sec);
 }
 
@@ -156,7 +159,8 @@ std::string encode_quoted_printable(std::string_view text) {
       std::string token;
       // Spaces at the end of a line would be stripped in transit; a '.' opening a line is
       // encoded so that no transport has to escape it.
-      const bool literal = ((byte >= 33 && byte <= 126 && byte != '=') || ((byte == ' ' || byte == '\t') && !last)) &&
+      const bool literal = ((byte >= 33 && byte <= 126 && byte != '=') ||
+                            ((byte == ' ' || byte == '\t') && !last)) &&
                            !(byte == '.' && length == 0);
       if (literal) {
         token.assign(1, static_cast<char>(byte));

@@ -17,7 +17,8 @@ MailMessage sample() {
   m.to_name = "Ada Lovelace";
   m.subject = "Your order ord_1 is confirmed";
   m.body = "Hello Ada,\n\nTotal: €29.90\n";
-  m.date = std::chrono::system_clock::time_point(std::chrono::seconds(1714566600));  // 2024-05-01 12:30 UTC
+  m.date = std::chrono::system_clock::time_point(
+      std::chrono::seconds(1714566600));  // 2024-05-01 12:30 UTC
   return m;
 }
 
@@ -104,9 +105,11 @@ TEST(MailTemplates, MoneyIsWrittenWithItsCurrency) {
 }
 
 TEST(MailTemplates, ACancelWithoutWordsExplainsItsCode) {
-  const auto mail = order_cancelled_mail("Ada", shop::OrderCancelled{"ord_1", "cus_1", "out_of_stock", ""});
+  const auto mail =
+      order_cancelled_mail("Ada", shop::OrderCancelled{"ord_1", "cus_1", "out_of_stock", ""});
   EXPECT_EQ(mail.subject, "Your order ord_1 was cancelled");
-  EXPECT_NE(mail.body.find("Reason: Some of the items were out of stock."), std::string::npos) << mail.body;
+  EXPECT_NE(mail.body.find("Reason: Some of the items were out of stock."), std::string::npos)
+      << mail.body;
 }
 
 }  // namespace

@@ -38,7 +38,8 @@ struct MailSender::Claimed {
   std::string traceparent;
 };
 
-MailSender::MailSender(velocity::Service& service, std::unique_ptr<Mailer> mailer, SenderOptions options)
+MailSender::MailSender(velocity::Service& service, std::unique_ptr<Mailer> mailer,
+                       SenderOptions options)
     : service_(service), mailer_(std::move(mailer)), options_(std::move(options)) {}
 
 MailSender::~MailSender() {
@@ -55,15 +56,16 @@ Result<int64_t> MailSender::recover() {
   if (!changed) return std::unexpected(changed.error());
   if (auto committed = tx->commit(); !committed) return std::unexpected(committed.error());
   if (*changed > 0) {
-    velocity::log::warn("{} email(s) interrupted during delivery by the last stop are marked unknown, not resent",
-                        *changed);
+    velocity::log::warn(
+        "{} email(s) interrupted during delivery by the last stop are marked unknown, not resent",
+        *changed);
   }
   return *changed;
 }
 
 void MailSender::start() {
   if (thread_.joinable()) return;
-  velocity::log::info("notifications: delivering mail to {}", mailer_->describe());
+  velocity::log::info("delivering mail to {}", mailer_->describe());
   thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
 }
 
@@ -85,7 +87,7 @@ void MailSender::wake() {
 void MailSender::run(std::stop_token stop) {
   while (!stop.stop_requested()) {
     if (auto sent = send_due(stop); !sent) {
-      velocity::log::error("notifications: sending mail: {}", sent.error().message());
+      velocity::log::error("sending mail: {}", sent.error().message());
     }
     std::unique_lock lock(mutex_);
     woken_cv_.wait_for(lock, stop, options_.poll, [&] { return woken_; });
@@ -109,8 +111,10 @@ Result<size_t> MailSender::send_due(std::stop_token stop) {
     message.to_name = email.recipient_name;
     message.subject = email.subject;
     message.body = email.body;
-    message.date = std::chrono::system_clock::time_point(std::chrono::milliseconds(email.created_at));
-    const auto result = mailer_->deliver({email.email_id, options_.from, email.recipient, render(message)}, stop);
+    message.date =
+        std::chrono::system_clock::time_point(std::chrono::milliseconds(email.created_at));
+    const auto result =
+        mailer_->deliver({email.email_id, options_.from, email.recipient, render(message)}, stop);
     ++attempted;
 
     // The outcome must be recorded: until it is, the row says `sending`. Keep trying while
@@ -119,7 +123,7 @@ Result<size_t> MailSender::send_due(std::stop_token stop) {
     while (true) {
       auto recorded = record(email, result);
       if (recorded) break;
-      velocity::log::error("notifications: recording the delivery of {}: {}", email.email_id,
+      velocity::log::error("recording the delivery of {}: {}", email.email_id,
                            recorded.error().message());
       std::unique_lock lock(mutex_);
       woken_cv_.wait_for(lock, stop, backoff, [] { return false; });
@@ -134,18 +138,22 @@ Result<std::optional<MailSender::Claimed>> MailSender::claim_next() {
   auto tx = service_.db().begin();
   if (!tx) return std::unexpected(tx.error());
   auto row = tx->query(
-      "SELECT email_id, trigger_event_id, trigger_type, trigger_subject, customer_id, recipient, recipient_name, "
+      "SELECT email_id, trigger_event_id, trigger_type, trigger_subject, customer_id, recipient, "
+      "recipient_name, "
       "subject, body, created_at, attempts, traceparent FROM emails "
-      "WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, created_at LIMIT 1",
+      "WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, created_at "
+      "LIMIT 1",
       now_millis());
   if (!row) return std::unexpected(row.error());
   auto found = row->next();
   if (!found) return std::unexpected(found.error());
   if (!*found) return std::nullopt;
-  Claimed email{row->text(0), row->text(1), row->text(2), row->text(3),    row->text(4),       row->text(5),
-                row->text(6), row->text(7), row->text(8), row->int64(9), row->int64(10) + 1, row->text(11)};
-  auto claimed = tx->execute("UPDATE emails SET status = 'sending', attempts = ? WHERE email_id = ?",
-                             email.attempts, email.email_id);
+  Claimed email{row->text(0), row->text(1),  row->text(2),       row->text(3),
+                row->text(4), row->text(5),  row->text(6),       row->text(7),
+                row->text(8), row->int64(9), row->int64(10) + 1, row->text(11)};
+  auto claimed =
+      tx->execute("UPDATE emails SET status = 'sending', attempts = ? WHERE email_id = ?",
+                  email.attempts, email.email_id);
   if (!claimed) return std::unexpected(claimed.error());
   // Durable before the first byte leaves: this is what makes a crash look like `sending`.
   if (auto committed = tx->commit(); !committed) return std::unexpected(committed.error());
@@ -160,18 +168,22 @@ Result<void> MailSender::record(const Claimed& email, const DeliveryResult& resu
   Result<int64_t> updated = 0;
   switch (result.status) {
     case DeliveryStatus::kDelivered: {
-      updated = tx->execute(std::string("UPDATE emails SET status = 'sent', sent_at = ?, last_error = ''") +
-                                std::string(kWhere),
-                            now_millis(), email.email_id);
+      updated = tx->execute(
+          std::string("UPDATE emails SET status = 'sent', sent_at = ?, last_error = ''") +
+              std::string(kWhere),
+          now_millis(), email.email_id);
       if (!updated) return std::unexpected(updated.error());
       if (*updated == 0) break;  // no longer ours to report
       std::optional<velocity::trace::Scope> scope;
-      if (auto parent = velocity::trace::parse_traceparent(email.traceparent)) scope.emplace(*parent);
-      auto emitted = service_.emit(*tx, shop::topics::kNotifications, email.trigger_subject,
-                                   shop::EmailSent{email.email_id, email.customer_id, email.recipient, email.subject,
-                                                   email.trigger_event_id, email.trigger_type});
+      if (auto parent = velocity::trace::parse_traceparent(email.traceparent))
+        scope.emplace(*parent);
+      auto emitted =
+          service_.emit(*tx, shop::topics::kNotifications, email.trigger_subject,
+                        shop::EmailSent{email.email_id, email.customer_id, email.recipient,
+                                        email.subject, email.trigger_event_id, email.trigger_type});
       if (!emitted) return std::unexpected(emitted.error());
-      velocity::log::info("notifications: email {} to {} sent: {}", email.email_id, email.recipient, email.subject);
+      velocity::log::info("email {} to {} sent: {}", email.email_id, email.recipient,
+                          email.subject);
       break;
     }
     case DeliveryStatus::kNotDelivered:
@@ -179,25 +191,29 @@ Result<void> MailSender::record(const Claimed& email, const DeliveryResult& resu
         auto delay = options_.retry_initial;
         for (int64_t i = 1; i < email.attempts && delay < options_.retry_max; ++i) delay *= 2;
         delay = std::min(delay, options_.retry_max);
-        updated = tx->execute(std::string("UPDATE emails SET status = 'pending', next_attempt_at = ?, "
-                                          "last_error = ?") +
-                                  std::string(kWhere),
-                              now_millis() + delay.count(), result.detail, email.email_id);
-        velocity::log::warn("notifications: email {} not delivered (try {} of {}), again in {} ms: {}",
-                            email.email_id, email.attempts, options_.max_attempts, delay.count(), result.detail);
+        updated =
+            tx->execute(std::string("UPDATE emails SET status = 'pending', next_attempt_at = ?, "
+                                    "last_error = ?") +
+                            std::string(kWhere),
+                        now_millis() + delay.count(), result.detail, email.email_id);
+        velocity::log::warn("email {} not delivered (try {} of {}), again in {} ms: {}",
+                            email.email_id, email.attempts, options_.max_attempts, delay.count(),
+                            result.detail);
         break;
       }
       [[fallthrough]];
     case DeliveryStatus::kRejected:
-      updated = tx->execute(std::string("UPDATE emails SET status = 'failed', last_error = ?") + std::string(kWhere),
-                            result.detail, email.email_id);
-      velocity::log::error("notifications: email {} to {} failed: {}", email.email_id, email.recipient,
+      updated = tx->execute(
+          std::string("UPDATE emails SET status = 'failed', last_error = ?") + std::string(kWhere),
+          result.detail, email.email_id);
+      velocity::log::error("email {} to {} failed: {}", email.email_id, email.recipient,
                            result.detail);
       break;
     case DeliveryStatus::kUncertain:
-      updated = tx->execute(std::string("UPDATE emails SET status = 'unknown', last_error = ?") + std::string(kWhere),
-                            result.detail, email.email_id);
-      velocity::log::error("notifications: email {} to {} may or may not have been delivered; not resent: {}",
+      updated = tx->execute(
+          std::string("UPDATE emails SET status = 'unknown', last_error = ?") + std::string(kWhere),
+          result.detail, email.email_id);
+      velocity::log::error("email {} to {} may or may not have been delivered; not resent: {}",
                            email.email_id, email.recipient, result.detail);
       break;
   }

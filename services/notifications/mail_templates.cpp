@@ -24,7 +24,8 @@ std::string_view default_reason(std::string_view code) {
 
 std::string format_money(int64_t cents, std::string_view currency) {
   const std::string sign = cents < 0 ? "-" : "";
-  const uint64_t magnitude = cents < 0 ? static_cast<uint64_t>(-(cents + 1)) + 1 : static_cast<uint64_t>(cents);
+  const uint64_t magnitude =
+      cents < 0 ? static_cast<uint64_t>(-(cents + 1)) + 1 : static_cast<uint64_t>(cents);
   const std::string amount = fmt::format("{}.{:02d}", magnitude / 100, magnitude % 100);
   if (currency == "EUR") return sign + "€" + amount;
   if (currency == "GBP") return sign + "£" + amount;
@@ -44,7 +45,8 @@ ComposedMail welcome_mail(std::string_view name, std::string_view email) {
 ComposedMail order_confirmed_mail(std::string_view name, const shop::OrderConfirmed& event) {
   return {fmt::format("Your order {} is confirmed", event.order_id),
           greeting(name) +
-              fmt::format("thank you for your order {}. Your payment went through and the order is confirmed.\n\n"
+              fmt::format("thank you for your order {}. Your payment went through and the order is "
+                          "confirmed.\n\n"
                           "Total: {}\n\n"
                           "We will write again when it is on its way.\n",
                           event.order_id, format_money(event.total_cents, event.currency)) +
@@ -52,7 +54,8 @@ ComposedMail order_confirmed_mail(std::string_view name, const shop::OrderConfir
 }
 
 ComposedMail order_cancelled_mail(std::string_view name, const shop::OrderCancelled& event) {
-  const std::string reason = event.reason.empty() ? std::string(default_reason(event.reason_code)) : event.reason;
+  const std::string reason =
+      event.reason.empty() ? std::string(default_reason(event.reason_code)) : event.reason;
   return {fmt::format("Your order {} was cancelled", event.order_id),
           greeting(name) +
               fmt::format("your order {} was cancelled.\n\n"
@@ -63,7 +66,8 @@ ComposedMail order_cancelled_mail(std::string_view name, const shop::OrderCancel
 }
 
 ComposedMail order_dispatched_mail(std::string_view name, const shop::ShipmentDispatched& event) {
-  const std::string tracking = event.tracking_number.empty() ? "not yet known" : event.tracking_number;
+  const std::string tracking =
+      event.tracking_number.empty() ? "not yet known" : event.tracking_number;
   return {fmt::format("Your order {} is on its way", event.order_id),
           greeting(name) +
               fmt::format("good news: your order {} has left our warehouse.\n\n"

@@ -48,8 +48,9 @@ Result<std::optional<Customer>> find_customer(Transaction& tx, const std::string
 // Applies one user event to the read model. Events of one customer share a partition, but a
 // retried one can come back after a later one; the newer event (by its time) wins. An empty
 // email or name leaves the stored one as it is.
-Result<void> upsert_customer(Transaction& tx, const std::string& customer_id, const std::string& email,
-                             const std::string& name, const Event& event) {
+Result<void> upsert_customer(Transaction& tx, const std::string& customer_id,
+                             const std::string& email, const std::string& name,
+                             const Event& event) {
   auto written = tx.execute(
       "INSERT INTO customers (customer_id, email, name, updated_at) VALUES (?, ?, ?, ?) "
       "ON CONFLICT(customer_id) DO UPDATE SET "
@@ -68,21 +69,26 @@ std::string trigger_id(const Event& event) {
 
 Result<void> not_known_yet(std::string_view customer_id, const Event& event) {
   // Not poison: the registration is on its way (or being retried); this event is retried.
-  return fail(ErrorCode::kNotFound, "customer " + std::string(customer_id) + " is not known yet (no UserRegistered); " +
-                                        event.type + " " + event.id + " waits for it");
+  return fail(ErrorCode::kNotFound, "customer " + std::string(customer_id) +
+                                        " is not known yet (no UserRegistered); " + event.type +
+                                        " " + event.id + " waits for it");
 }
 
 // Records the email a triggering event causes, once: a redelivered event finds its row.
 Result<bool> record_email(Transaction& tx, const Event& event, const std::string& customer_id,
-                          const std::string& order_id, const Customer& customer, const ComposedMail& mail) {
+                          const std::string& order_id, const Customer& customer,
+                          const ComposedMail& mail) {
   const auto now = millis(std::chrono::system_clock::now());
   const auto trace = velocity::trace::current();
   auto inserted = tx.execute(
-      "INSERT INTO emails (email_id, trigger_event_id, trigger_type, trigger_subject, customer_id, order_id, "
+      "INSERT INTO emails (email_id, trigger_event_id, trigger_type, trigger_subject, customer_id, "
+      "order_id, "
       "recipient, recipient_name, subject, body, status, next_attempt_at, traceparent, created_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT(trigger_event_id) DO NOTHING",
-      new_email_id(), trigger_id(event), event.type, event.subject, customer_id, order_id, customer.email,
-      customer.name, mail.subject, mail.body, now, trace ? velocity::trace::format_traceparent(*trace) : "", now);
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT(trigger_event_id) DO "
+      "NOTHING",
+      new_email_id(), trigger_id(event), event.type, event.subject, customer_id, order_id,
+      customer.email, customer.name, mail.subject, mail.body, now,
+      trace ? velocity::trace::format_traceparent(*trace) : "", now);
   if (!inserted) return std::unexpected(inserted.error());
   return *inserted > 0;
 }
@@ -126,12 +132,14 @@ Result<Options> Options::from_env(const velocity::config::Env& env) {
   options.smtp_url = *url;
   if (!options.smtp_url.empty() && !options.smtp_url.starts_with("smtp://") &&
       !options.smtp_url.starts_with("smtps://")) {
-    return fail(ErrorCode::kInvalidArgument, "VELOCITY_SMTP_URL: expected smtp://host:port, got " + options.smtp_url);
+    return fail(ErrorCode::kInvalidArgument,
+                "VELOCITY_SMTP_URL: expected smtp://host:port, got " + options.smtp_url);
   }
   auto from = env.string("VELOCITY_SMTP_FROM", options.sender.from);
   if (!from) return std::unexpected(from.error());
   if (!is_valid_address(*from)) {
-    return fail(ErrorCode::kInvalidArgument, "VELOCITY_SMTP_FROM: " + *from + " is not an email address");
+    return fail(ErrorCode::kInvalidArgument,
+                "VELOCITY_SMTP_FROM: " + *from + " is not an email address");
   }
   options.sender.from = *from;
   auto timeout = env.duration("VELOCITY_SMTP_TIMEOUT", options.smtp_timeout);
@@ -140,7 +148,8 @@ Result<Options> Options::from_env(const velocity::config::Env& env) {
   return options;
 }
 
-Result<std::unique_ptr<Notifications>> Notifications::install(velocity::Service& service, Options options) {
+Result<std::unique_ptr<Notifications>> Notifications::install(velocity::Service& service,
+                                                              Options options) {
   Result<std::unique_ptr<Mailer>> mailer =
       options.smtp_url.empty() ? make_file_mailer(service.config().service_dir() / "mail")
                                : make_smtp_mailer({options.smtp_url, options.smtp_timeout});
@@ -148,17 +157,20 @@ Result<std::unique_ptr<Notifications>> Notifications::install(velocity::Service&
   return install(service, std::move(options), std::move(*mailer));
 }
 
-Result<std::unique_ptr<Notifications>> Notifications::install(velocity::Service& service, Options options,
+Result<std::unique_ptr<Notifications>> Notifications::install(velocity::Service& service,
+                                                              Options options,
                                                               std::unique_ptr<Mailer> mailer) {
   if (sodium_init() < 0) return fail(ErrorCode::kInternal, "libsodium failed to initialise");
   if (auto migrated = service.migrate(kSchema); !migrated) return std::unexpected(migrated.error());
-  std::unique_ptr<Notifications> app(new Notifications(service, std::move(mailer), std::move(options.sender)));
+  std::unique_ptr<Notifications> app(
+      new Notifications(service, std::move(mailer), std::move(options.sender)));
   app->register_handlers();
   app->register_routes();
   return app;
 }
 
-Notifications::Notifications(velocity::Service& service, std::unique_ptr<Mailer> mailer, SenderOptions options)
+Notifications::Notifications(velocity::Service& service, std::unique_ptr<Mailer> mailer,
+                             SenderOptions options)
     : service_(service), sender_(service, std::move(mailer), std::move(options)) {}
 
 Notifications::~Notifications() {
@@ -180,15 +192,21 @@ void Notifications::register_handlers() {
   using shop::topics::kUsers;
 
   service_.on<shop::UserRegistered>(
-      std::string(kUsers), [this](Transaction& tx, const shop::UserRegistered& user, const Event& event) -> Result<void> {
-        if (user.customer_id.empty()) return velocity::poison("UserRegistered " + event.id + " has no customer_id");
+      std::string(kUsers),
+      [this](Transaction& tx, const shop::UserRegistered& user,
+             const Event& event) -> Result<void> {
+        if (user.customer_id.empty())
+          return velocity::poison("UserRegistered " + event.id + " has no customer_id");
         if (!is_valid_address(user.email)) {
-          return velocity::poison("UserRegistered " + event.id + ": email '" + user.email + "' is not an address");
+          return velocity::poison("UserRegistered " + event.id + ": email '" + user.email +
+                                  "' is not an address");
         }
-        if (auto applied = upsert_customer(tx, user.customer_id, user.email, user.name, event); !applied) {
+        if (auto applied = upsert_customer(tx, user.customer_id, user.email, user.name, event);
+            !applied) {
           return applied;
         }
-        // The newest known address and name: a profile change may have overtaken a retried registration.
+        // The newest known address and name: a profile change may have overtaken a retried
+        // registration.
         auto customer = find_customer(tx, user.customer_id);
         if (!customer) return std::unexpected(customer.error());
         if (!*customer) return not_known_yet(user.customer_id, event);
@@ -200,10 +218,13 @@ void Notifications::register_handlers() {
       });
 
   service_.on<shop::ProfileUpdated>(
-      std::string(kUsers), [](Transaction& tx, const shop::ProfileUpdated& profile, const Event& event) -> Result<void> {
-        if (profile.customer_id.empty()) return velocity::poison("ProfileUpdated " + event.id + " has no customer_id");
+      std::string(kUsers),
+      [](Transaction& tx, const shop::ProfileUpdated& profile, const Event& event) -> Result<void> {
+        if (profile.customer_id.empty())
+          return velocity::poison("ProfileUpdated " + event.id + " has no customer_id");
         if (!profile.email.empty() && !is_valid_address(profile.email)) {
-          return velocity::poison("ProfileUpdated " + event.id + ": email '" + profile.email + "' is not an address");
+          return velocity::poison("ProfileUpdated " + event.id + ": email '" + profile.email +
+                                  "' is not an address");
         }
         if (profile.email.empty()) {
           // Without an address the change can only complete a customer we already know.
@@ -216,20 +237,24 @@ void Notifications::register_handlers() {
 
   // Every order email: the customer must be known; until the registration arrives the event
   // is retried. `compose(name, event)` gives the subject and body.
-  auto on_order_event = [this]<typename T>(std::string_view topic, ComposedMail (*compose)(std::string_view, const T&)) {
-    service_.on<T>(std::string(topic), [this, compose](Transaction& tx, const T& value, const Event& event) -> Result<void> {
-      if (value.order_id.empty() || value.customer_id.empty()) {
-        return velocity::poison(event.type + " " + event.id + " needs order_id and customer_id");
-      }
-      auto customer = find_customer(tx, value.customer_id);
-      if (!customer) return std::unexpected(customer.error());
-      if (!*customer) return not_known_yet(value.customer_id, event);
-      auto recorded =
-          record_email(tx, event, value.customer_id, value.order_id, **customer, compose((*customer)->name, value));
-      if (!recorded) return std::unexpected(recorded.error());
-      if (*recorded) sender_.wake();
-      return {};
-    });
+  auto on_order_event = [this]<typename T>(std::string_view topic,
+                                           ComposedMail (*compose)(std::string_view, const T&)) {
+    service_.on<T>(
+        std::string(topic),
+        [this, compose](Transaction& tx, const T& value, const Event& event) -> Result<void> {
+          if (value.order_id.empty() || value.customer_id.empty()) {
+            return velocity::poison(event.type + " " + event.id +
+                                    " needs order_id and customer_id");
+          }
+          auto customer = find_customer(tx, value.customer_id);
+          if (!customer) return std::unexpected(customer.error());
+          if (!*customer) return not_known_yet(value.customer_id, event);
+          auto recorded = record_email(tx, event, value.customer_id, value.order_id, **customer,
+                                       compose((*customer)->name, value));
+          if (!recorded) return std::unexpected(recorded.error());
+          if (*recorded) sender_.wake();
+          return {};
+        });
   };
   on_order_event(shop::topics::kOrders, &order_confirmed_mail);
   on_order_event(shop::topics::kOrders, &order_cancelled_mail);

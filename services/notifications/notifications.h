@@ -5,7 +5,8 @@
 // at most once (see mail_sender.h). Admin route: GET /api/notifications/admin/emails?to=.
 //
 //   auto app = notifications::Notifications::install(service, options);  // before service.start()
-//   app->start();  ...  service.stop(); app->stop();                      // sender around the service
+//   app->start(); service.start();  ...  app->stop(); service.stop();      // sender inside the
+//   service's life
 #pragma once
 
 #include <chrono>
@@ -21,7 +22,8 @@
 namespace notifications {
 
 struct Options {
-  std::string smtp_url;  // VELOCITY_SMTP_URL (smtp://host:port); empty: .eml files in <data>/notifications/mail
+  std::string smtp_url;  // VELOCITY_SMTP_URL (smtp://host:port); empty: .eml files in
+                         // <data>/notifications/mail
   std::chrono::milliseconds smtp_timeout{std::chrono::seconds(30)};  // VELOCITY_SMTP_TIMEOUT
   SenderOptions sender;  // sender.from: VELOCITY_SMTP_FROM (default shop@velocity.local)
 
@@ -36,12 +38,11 @@ class Notifications {
  public:
   // Registers schema, event handlers and routes on `service` (not yet started), with the mailer
   // the options name.
-  [[nodiscard]] static velocity::Result<std::unique_ptr<Notifications>> install(velocity::Service& service,
-                                                                                Options options);
+  [[nodiscard]] static velocity::Result<std::unique_ptr<Notifications>> install(
+      velocity::Service& service, Options options);
   // The same with a given mailer (tests).
-  [[nodiscard]] static velocity::Result<std::unique_ptr<Notifications>> install(velocity::Service& service,
-                                                                                Options options,
-                                                                                std::unique_ptr<Mailer> mailer);
+  [[nodiscard]] static velocity::Result<std::unique_ptr<Notifications>> install(
+      velocity::Service& service, Options options, std::unique_ptr<Mailer> mailer);
   ~Notifications();
   Notifications(const Notifications&) = delete;
   Notifications& operator=(const Notifications&) = delete;

@@ -80,10 +80,11 @@ class NotificationsSmtpTest : public ::testing::Test {
     ASSERT_TRUE(service) << service.error().message();
     service_ = std::move(*service);
     const std::string url = "smtp://127.0.0.1:" + std::to_string(smtp_port);
-    auto options = Options::from_env(velocity::config::Env([&](std::string_view name) -> std::optional<std::string> {
-      if (name == "VELOCITY_SMTP_URL") return url;
-      return std::nullopt;
-    }));
+    auto options = Options::from_env(
+        velocity::config::Env([&](std::string_view name) -> std::optional<std::string> {
+          if (name == "VELOCITY_SMTP_URL") return url;
+          return std::nullopt;
+        }));
     ASSERT_TRUE(options) << options.error().message();
     options->sender.poll = 20ms;
     options->sender.retry_initial = 50ms;
@@ -129,11 +130,13 @@ class NotificationsSmtpTest : public ::testing::Test {
 TEST_F(NotificationsSmtpTest, EachEventIsOneMessageToTheCustomerOverSmtp) {
   start_service(start_sink());
   publish(kUsers, "cus_1", shop::UserRegistered{"cus_1", "zoe@example.com", "Zoë Ådahl"});
-  const auto confirmed = publish(kOrders, "ord_1", shop::OrderConfirmed{"ord_1", "cus_1", 2990, "EUR"});
+  const auto confirmed =
+      publish(kOrders, "ord_1", shop::OrderConfirmed{"ord_1", "cus_1", 2990, "EUR"});
   publish_event(kOrders, confirmed);  // redelivered: still one message
 
   ASSERT_TRUE(eventually([&] { return bus_->messages(kNotifications).size() == 2; }))
-      << "sink stderr:\n" << sink_->stderr_tail();
+      << "sink stderr:\n"
+      << sink_->stderr_tail();
   // EmailSent is published after the server accepted the message, which it records first.
   const auto messages = received();
   ASSERT_EQ(messages.size(), 2u);
@@ -145,10 +148,12 @@ TEST_F(NotificationsSmtpTest, EachEventIsOneMessageToTheCustomerOverSmtp) {
     EXPECT_EQ(message["from"], "shop@velocity.local") << subject;
     EXPECT_EQ(message["to"], nlohmann::json::array({"zoe@example.com"})) << subject;
     EXPECT_EQ(message["to_name"], "Zoë Ådahl") << subject;
-    EXPECT_NE(message["text"].get<std::string>().find("Hello Zoë Ådahl,"), std::string::npos) << message["text"];
+    EXPECT_NE(message["text"].get<std::string>().find("Hello Zoë Ådahl,"), std::string::npos)
+        << message["text"];
   }
-  EXPECT_NE(by_subject["Your order ord_1 is confirmed"]["text"].get<std::string>().find("Total: €29.90"),
-            std::string::npos);
+  EXPECT_NE(
+      by_subject["Your order ord_1 is confirmed"]["text"].get<std::string>().find("Total: €29.90"),
+      std::string::npos);
   const std::string raw = by_subject["Welcome to Velocity Shop"]["raw"];
   for (const char* header : {"\r\nDate: ", "\r\nMessage-ID: <eml_", "\r\nMIME-Version: 1.0\r\n",
                              "\r\nContent-Type: text/plain; charset=UTF-8\r\n"}) {
@@ -174,7 +179,8 @@ TEST_F(NotificationsSmtpTest, MailWaitsWhileTheServerIsDownAndGoesOutOnceWhenItI
 
   ASSERT_EQ(start_sink(port), port);
   ASSERT_TRUE(eventually([&] { return bus_->messages(kNotifications).size() == 1; }))
-      << "sink stderr:\n" << sink_->stderr_tail();
+      << "sink stderr:\n"
+      << sink_->stderr_tail();
   const auto messages = received();
   ASSERT_EQ(messages.size(), 1u);
   EXPECT_EQ(messages[0]["subject"], "Welcome to Velocity Shop");

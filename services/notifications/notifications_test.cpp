@@ -112,7 +112,8 @@ class NotificationsTest : public ::testing::Test {
     ASSERT_TRUE(bus_->publish(*message));
   }
 
-  velocity::Event register_customer(const std::string& id, const std::string& email, const std::string& name) {
+  velocity::Event register_customer(const std::string& id, const std::string& email,
+                                    const std::string& name) {
     return publish(kUsers, id, shop::UserRegistered{id, email, name});
   }
 
@@ -121,10 +122,12 @@ class NotificationsTest : public ::testing::Test {
     auto tx = service_->db().begin();
     EXPECT_TRUE(tx);
     auto row = tx->query(
-        "SELECT email_id, trigger_type, recipient, subject, status, attempts FROM emails ORDER BY created_at, rowid");
+        "SELECT email_id, trigger_type, recipient, subject, status, attempts FROM emails ORDER BY "
+        "created_at, rowid");
     EXPECT_TRUE(row);
     while (*row->next()) {
-      rows.push_back({row->text(0), row->text(1), row->text(2), row->text(3), row->text(4), row->int64(5)});
+      rows.push_back(
+          {row->text(0), row->text(1), row->text(2), row->text(3), row->text(4), row->int64(5)});
     }
     return rows;
   }
@@ -189,13 +192,17 @@ TEST_F(NotificationsTest, ARegistrationSendsAWelcomeEmailAsAnEmlFileAndPublishes
   EXPECT_TRUE(rows[0].email_id.starts_with("eml_"));
 
   const auto [headers, body] = split_message(files.begin()->second);
-  EXPECT_NE(headers.find("From: Velocity Shop <shop@velocity.local>\r\n"), std::string::npos) << headers;
+  EXPECT_NE(headers.find("From: Velocity Shop <shop@velocity.local>\r\n"), std::string::npos)
+      << headers;
   EXPECT_NE(headers.find("To: Ada Lovelace <ada@example.com>\r\n"), std::string::npos) << headers;
   EXPECT_NE(headers.find("Subject: Welcome to Velocity Shop\r\n"), std::string::npos) << headers;
   EXPECT_NE(headers.find("\r\nDate: "), std::string::npos) << headers;
-  EXPECT_NE(headers.find("Message-ID: <" + rows[0].email_id + "@velocity.local>\r\n"), std::string::npos) << headers;
+  EXPECT_NE(headers.find("Message-ID: <" + rows[0].email_id + "@velocity.local>\r\n"),
+            std::string::npos)
+      << headers;
   EXPECT_NE(headers.find("MIME-Version: 1.0\r\n"), std::string::npos) << headers;
-  EXPECT_NE(headers.find("Content-Type: text/plain; charset=UTF-8\r\n"), std::string::npos) << headers;
+  EXPECT_NE(headers.find("Content-Type: text/plain; charset=UTF-8\r\n"), std::string::npos)
+      << headers;
   EXPECT_NE(body.find("Hello Ada Lovelace,"), std::string::npos) << body;
   EXPECT_NE(body.find("ada@example.com"), std::string::npos) << body;
   // No temporary file is left behind.
@@ -215,7 +222,8 @@ TEST_F(NotificationsTest, EachOrderEventSendsItsOwnEmailWithWhatTheCustomerNeeds
   start();
   register_customer("cus_1", "ada@example.com", "Ada");
   publish(kOrders, "ord_1", shop::OrderConfirmed{"ord_1", "cus_1", 2990, "EUR"});
-  publish(kOrders, "ord_2", shop::OrderCancelled{"ord_2", "cus_1", "payment_declined", "Your card was declined."});
+  publish(kOrders, "ord_2",
+          shop::OrderCancelled{"ord_2", "cus_1", "payment_declined", "Your card was declined."});
   publish(kShipping, "ord_1", shop::ShipmentDispatched{"ord_1", "cus_1", "shp_1", "TRK-42", {}});
   publish(kShipping, "ord_1", shop::ShipmentDelivered{"ord_1", "cus_1", "shp_1"});
 
@@ -228,13 +236,17 @@ TEST_F(NotificationsTest, EachOrderEventSendsItsOwnEmailWithWhatTheCustomerNeeds
     EXPECT_NE(headers.find("To: Ada <ada@example.com>\r\n"), std::string::npos) << headers;
   }
   ASSERT_EQ(body_by_subject.size(), 5u);
-  EXPECT_NE(body_by_subject["Your order ord_1 is confirmed"].find("Total: €29.90"), std::string::npos)
+  EXPECT_NE(body_by_subject["Your order ord_1 is confirmed"].find("Total: €29.90"),
+            std::string::npos)
       << body_by_subject["Your order ord_1 is confirmed"];
-  EXPECT_NE(body_by_subject["Your order ord_2 was cancelled"].find("Reason: Your card was declined."),
-            std::string::npos);
-  EXPECT_NE(body_by_subject["Your order ord_1 is on its way"].find("Tracking number: TRK-42"), std::string::npos)
+  EXPECT_NE(
+      body_by_subject["Your order ord_2 was cancelled"].find("Reason: Your card was declined."),
+      std::string::npos);
+  EXPECT_NE(body_by_subject["Your order ord_1 is on its way"].find("Tracking number: TRK-42"),
+            std::string::npos)
       << body_by_subject["Your order ord_1 is on its way"];
-  EXPECT_NE(body_by_subject["Your order ord_1 was delivered"].find("ord_1 was delivered"), std::string::npos);
+  EXPECT_NE(body_by_subject["Your order ord_1 was delivered"].find("ord_1 was delivered"),
+            std::string::npos);
   EXPECT_EQ(body_by_subject.count("Welcome to Velocity Shop"), 1u);
 
   std::map<std::string, std::string> key_by_type;
@@ -249,14 +261,16 @@ TEST_F(NotificationsTest, EachOrderEventSendsItsOwnEmailWithWhatTheCustomerNeeds
 TEST_F(NotificationsTest, ARedeliveredEventStillSendsOneEmail) {
   start();
   register_customer("cus_1", "ada@example.com", "Ada");
-  const auto confirmed = publish(kOrders, "ord_1", shop::OrderConfirmed{"ord_1", "cus_1", 1000, "EUR"});
+  const auto confirmed =
+      publish(kOrders, "ord_1", shop::OrderConfirmed{"ord_1", "cus_1", 1000, "EUR"});
   publish_event(kOrders, confirmed);  // the same event id again
   ASSERT_TRUE(eventually([&] { return emails_sent().size() == 2; }));
   publish_event(kOrders, confirmed);  // and once more after its email went out
   const auto welcome_and_nothing_more = [&] {
     // A third delivery ends in the inbox; wait until the group has committed past it.
     int64_t committed = 0;
-    for (int32_t p = 0; p < 2; ++p) committed += std::max<int64_t>(0, bus_->committed("notifications", kOrders, p));
+    for (int32_t p = 0; p < 2; ++p)
+      committed += std::max<int64_t>(0, bus_->committed("notifications", kOrders, p));
     return committed == 3;
   };
   ASSERT_TRUE(eventually(welcome_and_nothing_more));
@@ -266,7 +280,8 @@ TEST_F(NotificationsTest, ARedeliveredEventStillSendsOneEmail) {
   EXPECT_EQ(emails_sent().size(), 2u);
 }
 
-TEST_F(NotificationsTest, AnOrderEventForAnUnknownCustomerIsRetriedAndSentOnceTheRegistrationArrives) {
+TEST_F(NotificationsTest,
+       AnOrderEventForAnUnknownCustomerIsRetriedAndSentOnceTheRegistrationArrives) {
   start();
   publish(kOrders, "ord_1", shop::OrderConfirmed{"ord_1", "cus_late", 4500, "EUR"});
   // The handler failed and the event went to the first retry tier: nothing was recorded.
@@ -313,7 +328,8 @@ TEST_F(NotificationsTest, AProfileEmailChangeIsUsedForLaterMail) {
 TEST_F(NotificationsTest, ARegistrationOvertakenByAProfileUpdateKeepsTheNewerAddress) {
   start();
   // The registration was retried and arrives after the profile change made later.
-  auto registered = velocity::make_event("/test", "cus_1", shop::UserRegistered{"cus_1", "old@example.com", "Ada"});
+  auto registered = velocity::make_event("/test", "cus_1",
+                                         shop::UserRegistered{"cus_1", "old@example.com", "Ada"});
   registered.time -= 1min;
   publish(kUsers, "cus_1", shop::ProfileUpdated{"cus_1", "new@example.com", "Ada", {}});
   publish_event(kUsers, registered);
@@ -328,7 +344,8 @@ TEST_F(NotificationsTest, AnInvalidEventIsDeadLetteredWithoutAnEmail) {
   publish(kUsers, "cus_1", shop::UserRegistered{"cus_1", "not an address", "Ada"});
   publish(kOrders, "ord_1", shop::OrderConfirmed{"", "cus_1", 1000, "EUR"});
   ASSERT_TRUE(eventually([&] {
-    return bus_->messages(kUsers + ".dlq").size() == 1 && bus_->messages(kOrders + ".dlq").size() == 1;
+    return bus_->messages(kUsers + ".dlq").size() == 1 &&
+           bus_->messages(kOrders + ".dlq").size() == 1;
   }));
   EXPECT_TRUE(emails().empty());
   EXPECT_TRUE(mail_files().empty());
@@ -344,13 +361,16 @@ TEST_F(NotificationsTest, TheAdminRouteNeedsTheEdgeKeyAndListsEmailsByRecipient)
   const auto key = service_->edge_key();
 
   EXPECT_EQ(http_get(port, "/api/notifications/admin/emails").status, 401);
-  EXPECT_EQ(http_get(port, "/api/notifications/admin/emails", {{"X-Velocity-Edge-Key", "wrong"}}).status, 401);
+  EXPECT_EQ(
+      http_get(port, "/api/notifications/admin/emails", {{"X-Velocity-Edge-Key", "wrong"}}).status,
+      401);
 
   auto all = http_get(port, "/api/notifications/admin/emails", {{"X-Velocity-Edge-Key", key}});
   ASSERT_EQ(all.status, 200);
   EXPECT_EQ(all.body["emails"].size(), 3u);
 
-  auto ada = http_get(port, "/api/notifications/admin/emails?to=ADA%40example.com", {{"X-Velocity-Edge-Key", key}});
+  auto ada = http_get(port, "/api/notifications/admin/emails?to=ADA%40example.com",
+                      {{"X-Velocity-Edge-Key", key}});
   ASSERT_EQ(ada.status, 200);
   ASSERT_EQ(ada.body["emails"].size(), 2u);
   // Newest first.
@@ -363,7 +383,8 @@ TEST_F(NotificationsTest, TheAdminRouteNeedsTheEdgeKeyAndListsEmailsByRecipient)
   EXPECT_TRUE(newest["sent_at"].is_string());
   EXPECT_EQ(newest["status"], "sent");
 
-  auto empty = http_get(port, "/api/notifications/admin/emails?to=", {{"X-Velocity-Edge-Key", key}});
+  auto empty =
+      http_get(port, "/api/notifications/admin/emails?to=", {{"X-Velocity-Edge-Key", key}});
   EXPECT_EQ(empty.status, 400);
   EXPECT_EQ(empty.body["field"], "to");
 }
@@ -379,7 +400,8 @@ TEST_F(NotificationsTest, AnEmailInterruptedDuringDeliveryIsMarkedUnknownAtResta
     auto db = velocity::Database::open(dir_ / "notifications" / "notifications.db");
     ASSERT_TRUE(db);
     auto tx = (*db)->begin();
-    ASSERT_TRUE(tx->execute("UPDATE emails SET status = 'sending', attempts = 1 WHERE recipient = 'ada@example.com'"));
+    ASSERT_TRUE(tx->execute(
+        "UPDATE emails SET status = 'sending', attempts = 1 WHERE recipient = 'ada@example.com'"));
     ASSERT_TRUE(tx->commit());
   }
 
@@ -448,22 +470,25 @@ TEST(NotificationsOptionsTest, ReadTheEnvironmentAndNameABadValue) {
   EXPECT_EQ(options->smtp_url, "smtp://127.0.0.1:2525");
   EXPECT_EQ(options->sender.from, "orders@shop.example");
 
-  auto defaults = Options::from_env(velocity::config::Env([](std::string_view) { return std::nullopt; }));
+  auto defaults =
+      Options::from_env(velocity::config::Env([](std::string_view) { return std::nullopt; }));
   ASSERT_TRUE(defaults);
   EXPECT_TRUE(defaults->smtp_url.empty());
   EXPECT_EQ(defaults->sender.from, "shop@velocity.local");
 
-  auto bad_url = Options::from_env(velocity::config::Env([](std::string_view name) -> std::optional<std::string> {
-    if (name == "VELOCITY_SMTP_URL") return "http://127.0.0.1:2525";
-    return std::nullopt;
-  }));
+  auto bad_url = Options::from_env(
+      velocity::config::Env([](std::string_view name) -> std::optional<std::string> {
+        if (name == "VELOCITY_SMTP_URL") return "http://127.0.0.1:2525";
+        return std::nullopt;
+      }));
   ASSERT_FALSE(bad_url);
   EXPECT_NE(bad_url.error().message().find("VELOCITY_SMTP_URL"), std::string::npos);
 
-  auto bad_from = Options::from_env(velocity::config::Env([](std::string_view name) -> std::optional<std::string> {
-    if (name == "VELOCITY_SMTP_FROM") return "shop";
-    return std::nullopt;
-  }));
+  auto bad_from = Options::from_env(
+      velocity::config::Env([](std::string_view name) -> std::optional<std::string> {
+        if (name == "VELOCITY_SMTP_FROM") return "shop";
+        return std::nullopt;
+      }));
   ASSERT_FALSE(bad_from);
   EXPECT_NE(bad_from.error().message().find("VELOCITY_SMTP_FROM"), std::string::npos);
 }

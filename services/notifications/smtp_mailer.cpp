@@ -1,12 +1,11 @@
 // The SMTP backend of Mailer (mailer.h), on libcurl's easy interface: one connection per
 // message, which keeps the classification of failures simple and exact.
 #include <curl/curl.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cstring>
 #include <mutex>
-
-#include <fmt/format.h>
 
 #include "notifications/mailer.h"
 
@@ -79,8 +78,9 @@ class SmtpMailer final : public Mailer {
     if (rc == CURLE_OK) return {DeliveryStatus::kDelivered, "accepted by " + describe()};
     long reply = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply);
-    const std::string detail = fmt::format("{}: {} (last reply {})", describe(),
-                                           error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(rc), reply);
+    const std::string detail =
+        fmt::format("{}: {} (last reply {})", describe(),
+                    error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(rc), reply);
     return {classify(rc, upload.finished, reply), detail};
   }
 
@@ -108,8 +108,9 @@ class SmtpMailer final : public Mailer {
 
 velocity::Result<std::unique_ptr<Mailer>> make_smtp_mailer(SmtpOptions options) {
   if (!options.url.starts_with("smtp://") && !options.url.starts_with("smtps://")) {
-    return fail(ErrorCode::kInvalidArgument,
-                "VELOCITY_SMTP_URL: " + without_credentials(options.url) + " is not smtp://host:port");
+    return fail(
+        ErrorCode::kInvalidArgument,
+        "VELOCITY_SMTP_URL: " + without_credentials(options.url) + " is not smtp://host:port");
   }
   static std::once_flag initialised;
   static CURLcode global = CURLE_OK;

@@ -7,12 +7,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "shop/events.h"
 #include "velocity/memory_bus.h"
@@ -40,7 +39,8 @@ inline Http http_get(uint16_t port, const std::string& target,
   beast::flat_buffer buffer;
   beast::http::response<beast::http::string_body> response;
   beast::http::read(socket, buffer, response);
-  return Http{static_cast<int>(response.result_int()), nlohmann::json::parse(response.body(), nullptr, false)};
+  return Http{static_cast<int>(response.result_int()),
+              nlohmann::json::parse(response.body(), nullptr, false)};
 }
 
 // Polls `done` until it holds or `bound` passes; the bound only keeps a broken run finite.
@@ -76,10 +76,12 @@ inline std::string decode_quoted_printable(std::string_view text) {
 // Every topic the service consumes, with its retry tiers and dead letters, and the one it
 // publishes on.
 inline void create_topics(velocity::MemoryBus& bus) {
-  for (std::string_view topic : {shop::topics::kUsers, shop::topics::kOrders, shop::topics::kShipping}) {
+  for (std::string_view topic :
+       {shop::topics::kUsers, shop::topics::kOrders, shop::topics::kShipping}) {
     const std::string name(topic);
     (void)bus.create_topic(name, 2);
-    for (int tier = 1; tier <= 3; ++tier) (void)bus.create_topic(name + ".retry." + std::to_string(tier), 2);
+    for (int tier = 1; tier <= 3; ++tier)
+      (void)bus.create_topic(name + ".retry." + std::to_string(tier), 2);
     (void)bus.create_topic(name + ".dlq", 1);
   }
   (void)bus.create_topic(std::string(shop::topics::kNotifications), 2);
