@@ -35,6 +35,8 @@ void register_dlq_commands(CLI::App& app, const Globals& globals);
 void register_up_commands(CLI::App& app, const Globals& globals);
 // `check`: the store's invariants over its data directory (check.cpp).
 void register_check_command(CLI::App& app, const Globals& globals);
+// `load`: real orders through the gateway at a fixed rate, with a report (load.cpp).
+void register_load_command(CLI::App& app, const Globals& globals);
 
 // `groups reset-offsets`, added by register_groups_commands (reset_offsets.cpp).
 void register_reset_offsets_command(CLI::App& groups, const Globals& globals);
