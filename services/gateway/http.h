@@ -2,7 +2,11 @@
 // JSON answers it gives itself. Header-only; thread-safe as values are.
 #pragma once
 
-// Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
+// clang-format off
+// Boost 1.74's awaitable.hpp uses std::exchange without including <utility>: it comes first.
+#include <utility>
+// clang-format on
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -14,7 +18,6 @@
 #include <boost/beast/http.hpp>
 #include <string>
 #include <string_view>
-#include <utility>
 
 namespace velocity::gateway {
 
