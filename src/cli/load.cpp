@@ -42,7 +42,8 @@ struct LoadArgs {
 // Redraws one line with \r on a terminal, prints a line every 5 s otherwise, until stopped.
 class ProgressPrinter {
  public:
-  explicit ProgressPrinter(const loadgen::Progress& progress) : progress_(progress), tty_(::isatty(2) == 1) {
+  explicit ProgressPrinter(const loadgen::Progress& progress)
+      : progress_(progress), tty_(::isatty(2) == 1) {
     thread_ = std::thread([this] { loop(); });
   }
   ~ProgressPrinter() { stop(); }
@@ -66,7 +67,8 @@ class ProgressPrinter {
   }
   void print() {
     const auto now = std::chrono::steady_clock::now();
-    const size_t placed = progress_.placed, completed = progress_.completed, cancelled = progress_.cancelled;
+    const size_t placed = progress_.placed, completed = progress_.completed,
+                 cancelled = progress_.cancelled;
     const size_t ended = completed + cancelled + progress_.given_up;
     const double dt = std::chrono::duration<double>(now - last_at_).count();
     const double rate = dt > 0 ? static_cast<double>(placed - last_placed_) / dt : 0;
@@ -74,13 +76,14 @@ class ProgressPrinter {
     last_placed_ = placed;
     char line[256];
     if (progress_.signing_up) {
-      std::snprintf(line, sizeof line, "signing up: %zu customers ready, %zu errors", progress_.customers_ready.load(),
-                    progress_.errors.load());
+      std::snprintf(line, sizeof line, "signing up: %zu customers ready, %zu errors",
+                    progress_.customers_ready.load(), progress_.errors.load());
     } else {
       std::snprintf(line, sizeof line,
-                    "placed %zu  confirmed %zu  completed %zu  cancelled %zu  in flight %zu  errors %zu  %.0f orders/s",
-                    placed, progress_.confirmed.load(), completed, cancelled, placed > ended ? placed - ended : 0,
-                    progress_.errors.load(), rate);
+                    "placed %zu  confirmed %zu  completed %zu  cancelled %zu  in flight %zu  "
+                    "errors %zu  %.0f orders/s",
+                    placed, progress_.confirmed.load(), completed, cancelled,
+                    placed > ended ? placed - ended : 0, progress_.errors.load(), rate);
     }
     if (tty_) {
       std::fprintf(stderr, "\r\033[K%s", line);
@@ -101,7 +104,8 @@ class ProgressPrinter {
 };
 
 // Once the store is quiet every invariant holds: retry the checker until it does or `bound` passes.
-checker::Verdict check_when_quiet(const std::filesystem::path& data_dir, std::chrono::seconds bound) {
+checker::Verdict check_when_quiet(const std::filesystem::path& data_dir,
+                                  std::chrono::seconds bound) {
   const auto deadline = std::chrono::steady_clock::now() + bound;
   auto verdict = checker::check_store(data_dir);
   while (!verdict.ok() && std::chrono::steady_clock::now() < deadline) {
@@ -121,27 +125,39 @@ std::string mib(int64_t bytes) {
 
 void register_load_command(CLI::App& app, const Globals& globals) {
   auto args = std::make_shared<LoadArgs>();
-  auto* load = app.add_subcommand("load", "Place real orders through the gateway at a fixed rate and report");
+  auto* load = app.add_subcommand(
+      "load", "Place real orders through the gateway at a fixed rate and report");
   load->add_option("--target", args->target, "The gateway's address")->capture_default_str();
-  load->add_option("--customers", args->customers, "Customers to sign up")->capture_default_str()->check(CLI::PositiveNumber);
-  load->add_option("--orders", args->orders, "Orders to place")->capture_default_str();
-  load->add_option("--rate", args->rate, "Orders per second (open loop)")->capture_default_str()->check(CLI::PositiveNumber);
-  load->add_option("--decline-share", args->decline_share, "Share of orders paid with a declining card")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
-  load->add_option("--cancel-share", args->cancel_share, "Share of orders cancelled right after being placed")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
-  load->add_option("--concurrency", args->concurrency, "Worker threads, one keep-alive connection each")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 4096));
-  load->add_option("--data-dir", args->data_dir, "The store's data directory (memory and invariant check)")
-      ->capture_default_str();
-  load->add_option("--report", args->report, "Where to write the HTML report")->capture_default_str();
-  load->add_option("--follow-timeout", args->follow_timeout_s, "Seconds to follow an order before giving up on it")
+  load->add_option("--customers", args->customers, "Customers to sign up")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  load->add_option("--quiet-timeout", args->quiet_timeout_s, "Seconds to wait for the store to be quiet before checking")
+  load->add_option("--orders", args->orders, "Orders to place")->capture_default_str();
+  load->add_option("--rate", args->rate, "Orders per second (open loop)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  load->add_option("--decline-share", args->decline_share,
+                   "Share of orders paid with a declining card")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  load->add_option("--cancel-share", args->cancel_share,
+                   "Share of orders cancelled right after being placed")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  load->add_option("--concurrency", args->concurrency,
+                   "Worker threads, one keep-alive connection each")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  load->add_option("--data-dir", args->data_dir,
+                   "The store's data directory (memory and invariant check)")
+      ->capture_default_str();
+  load->add_option("--report", args->report, "Where to write the HTML report")
+      ->capture_default_str();
+  load->add_option("--follow-timeout", args->follow_timeout_s,
+                   "Seconds to follow an order before giving up on it")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  load->add_option("--quiet-timeout", args->quiet_timeout_s,
+                   "Seconds to wait for the store to be quiet before checking")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   load->footer(R"(Progress goes to stderr, the summary to stdout (--format json for a script).
@@ -183,7 +199,8 @@ Examples:
     bool check_ok = true;
     std::error_code ec;
     if (std::filesystem::is_directory(data_dir, ec)) {
-      std::fprintf(stderr, "waiting for the store to be quiet, then checking its invariants in %s\n",
+      std::fprintf(stderr,
+                   "waiting for the store to be quiet, then checking its invariants in %s\n",
                    data_dir.c_str());
       const auto verdict = check_when_quiet(data_dir, std::chrono::seconds(args->quiet_timeout_s));
       check_ok = verdict.ok();
@@ -213,21 +230,23 @@ Examples:
       std::cout << loadgen::summary_text(summary);
       if (!summary["memory"].is_null()) {
         const auto& m = summary["memory"];
-        std::cout << "memory     peak resident " << mib(m["total_bytes"].get<int64_t>()) << " of the "
-                  << mib(loadgen::kMemoryGoalBytes) << " goal ("
+        std::cout << "memory     peak resident " << mib(m["total_bytes"].get<int64_t>())
+                  << " of the " << mib(loadgen::kMemoryGoalBytes) << " goal ("
                   << (m["within_goal"].get<bool>() ? "within" : "OVER") << ")\n";
         for (const auto& p : m["processes"]) {
           const auto bytes = p["peak_bytes"].get<int64_t>();
-          std::cout << "  " << p["name"].get<std::string>() << " (pid " << p["pid"] << "): "
-                    << (bytes < 0 ? std::string("gone") : mib(bytes)) << '\n';
+          std::cout << "  " << p["name"].get<std::string>() << " (pid " << p["pid"]
+                    << "): " << (bytes < 0 ? std::string("gone") : mib(bytes)) << '\n';
         }
       }
-      if (!summary["check"].is_null()) std::cout << "invariants\n" << extra["check_text"].get<std::string>();
+      if (!summary["check"].is_null())
+        std::cout << "invariants\n" << extra["check_text"].get<std::string>();
       if (!summary["report"].is_null()) std::cout << "report     " << args->report << '\n';
     }
     const bool all_terminal = summary["orders"]["not_terminal"].get<size_t>() == 0;
-    if (!all_terminal || !check_ok) throw OperationError(!all_terminal ? "some orders did not reach a terminal state"
-                                                                      : "the invariant check failed");
+    if (!all_terminal || !check_ok)
+      throw OperationError(!all_terminal ? "some orders did not reach a terminal state"
+                                         : "the invariant check failed");
   });
 }
 

@@ -83,10 +83,12 @@ HttpConnection::HttpConnection(std::string host, uint16_t port, std::chrono::mil
   impl_->timeout = timeout;
 }
 
-HttpConnection::~HttpConnection() { impl_->close(); }
+HttpConnection::~HttpConnection() {
+  impl_->close();
+}
 
-HttpResponse HttpConnection::request(const std::string& method, const std::string& target, const std::string& body,
-                                     const HttpHeaders& headers) {
+HttpResponse HttpConnection::request(const std::string& method, const std::string& target,
+                                     const std::string& body, const HttpHeaders& headers) {
   http::request<http::string_body> request(http::string_to_verb(method), target, 11);
   request.set(http::field::host, impl_->host);
   request.keep_alive(true);
@@ -114,7 +116,8 @@ bool parse_http_url(const std::string& url, std::string& host, uint16_t& port) {
     const std::string digits = rest.substr(colon + 1);
     unsigned value = 0;
     auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-    if (ec != std::errc{} || ptr != digits.data() + digits.size() || value == 0 || value > 65535) return false;
+    if (ec != std::errc{} || ptr != digits.data() + digits.size() || value == 0 || value > 65535)
+      return false;
     port = static_cast<uint16_t>(value);
     rest.resize(colon);
   }

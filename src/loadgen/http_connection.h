@@ -13,7 +13,7 @@
 namespace velocity::loadgen {
 
 struct HttpResponse {
-  int status = 0;     // 0: no answer (connect, write or read failed)
+  int status = 0;  // 0: no answer (connect, write or read failed)
   std::string body;
   std::string error;  // why there was no answer
 };
@@ -30,8 +30,8 @@ class HttpConnection {
   // `body` empty: no body. A request on a reused connection that the server had already
   // closed is sent once more on a fresh one (every caller's request is safe to repeat: checkout
   // carries an Idempotency-Key).
-  HttpResponse request(const std::string& method, const std::string& target, const std::string& body = {},
-                       const HttpHeaders& headers = {});
+  HttpResponse request(const std::string& method, const std::string& target,
+                       const std::string& body = {}, const HttpHeaders& headers = {});
 
  private:
   struct Impl;

@@ -2,17 +2,16 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <iterator>
 #include <deque>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <queue>
 #include <random>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "loadgen/http_connection.h"
 
@@ -25,7 +24,8 @@ constexpr const char* kDecliningCard = "4000 0000 0000 0002";
 constexpr const char* kGoodCard = "4242 4242 4242 4242";
 constexpr const char* kPassword = "load-generator-password";
 // Words that occur in the seed catalogue; a search that finds nothing falls back to browsing.
-constexpr const char* kSearchWords[] = {"tee", "crew", "black", "white", "cotton", "navy", "classic", "grey"};
+constexpr const char* kSearchWords[] = {"tee",    "crew", "black",   "white",
+                                        "cotton", "navy", "classic", "grey"};
 
 struct Customer {
   std::string email;
@@ -90,8 +90,8 @@ class TaskQueue {
 };
 
 bool confirmed_or_later(const std::string& status) {
-  return status == "confirmed" || status == "scheduled" || status == "dispatched" || status == "delivered" ||
-         status == "completed";
+  return status == "confirmed" || status == "scheduled" || status == "dispatched" ||
+         status == "delivered" || status == "completed";
 }
 
 class Run {
@@ -108,7 +108,7 @@ class Run {
     std::uniform_real_distribution<double> share(0, 1);
     for (auto& order : result_.orders) {
       const double u = share(rng);
-      order.kind = u < o_.decline_share                    ? OrderKind::kDeclined
+      order.kind = u < o_.decline_share                     ? OrderKind::kDeclined
                    : u < o_.decline_share + o_.cancel_share ? OrderKind::kCancelled
                                                             : OrderKind::kNormal;
     }
@@ -131,7 +131,8 @@ class Run {
     queue_.start_phase(o_.orders);
     for (size_t i = 0; i < o_.orders; ++i) {
       const auto offset = std::chrono::duration<double>(static_cast<double>(i) / o_.rate);
-      queue_.push({start_ + std::chrono::duration_cast<Clock::duration>(offset), TaskKind::kPlace, i});
+      queue_.push(
+          {start_ + std::chrono::duration_cast<Clock::duration>(offset), TaskKind::kPlace, i});
     }
     if (o_.orders > 0) run_workers();
     result_.total_seconds = seconds_since_start();
@@ -162,24 +163,33 @@ class Run {
   void handle(HttpConnection& connection, std::mt19937_64& rng, const Task& task) {
     try {
       switch (task.kind) {
-        case TaskKind::kSignUp: return sign_up(connection, task.index);
-        case TaskKind::kPlace: return place(connection, rng, task.index);
-        case TaskKind::kPoll: return poll(connection, task.index);
+        case TaskKind::kSignUp:
+          return sign_up(connection, task.index);
+        case TaskKind::kPlace:
+          return place(connection, rng, task.index);
+        case TaskKind::kPoll:
+          return poll(connection, task.index);
       }
     } catch (const std::exception&) {
-      error_kind(std::string(task.kind == TaskKind::kSignUp ? "sign up" : task.kind == TaskKind::kPlace ? "place"
-                                                                                                        : "follow order") +
+      error_kind(std::string(task.kind == TaskKind::kSignUp  ? "sign up"
+                             : task.kind == TaskKind::kPlace ? "place"
+                                                             : "follow order") +
                  ": unexpected answer");
       if (task.kind == TaskKind::kSignUp) return queue_.finish();
-      if (task.kind == TaskKind::kPlace && !result_.orders[task.index].placed_at) return not_placed();
+      if (task.kind == TaskKind::kPlace && !result_.orders[task.index].placed_at)
+        return not_placed();
       follow_later(task.index);
     }
   }
 
-  double seconds_since_start() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+  double seconds_since_start() const {
+    return std::chrono::duration<double>(Clock::now() - start_).count();
+  }
 
   void error(const std::string& step, const HttpResponse& response) {
-    error_kind(step + ": " + (response.status == 0 ? std::string("connection") : "HTTP " + std::to_string(response.status)));
+    error_kind(step + ": " +
+               (response.status == 0 ? std::string("connection")
+                                     : "HTTP " + std::to_string(response.status)));
   }
 
   void error_kind(const std::string& kind) {
@@ -188,12 +198,16 @@ class Run {
     ++progress_.errors;
   }
 
-  static HttpHeaders auth(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
+  static HttpHeaders auth(const std::string& token) {
+    return {{"Authorization", "Bearer " + token}};
+  }
 
   void sign_up(HttpConnection& http, size_t i) {
     auto& c = *customers_[i];
     c.email = "load-" + run_id_ + "-" + std::to_string(i) + "@example.com";
-    const nlohmann::json body{{"email", c.email}, {"password", kPassword}, {"name", "Load Customer " + std::to_string(i)}};
+    const nlohmann::json body{{"email", c.email},
+                              {"password", kPassword},
+                              {"name", "Load Customer " + std::to_string(i)}};
     auto r = http.request("POST", "/api/users/register", body.dump());
     // 409: our own request went through before a lost answer; logging in settles it.
     if (r.status != 201 && r.status != 409) {
@@ -202,7 +216,8 @@ class Run {
       const nlohmann::json login{{"email", c.email}, {"password", kPassword}};
       auto l = http.request("POST", "/api/users/login", login.dump());
       const auto answer = nlohmann::json::parse(l.body, nullptr, false);
-      if (l.status == 200 && answer.is_object() && answer.contains("token") && answer["token"].is_string()) {
+      if (l.status == 200 && answer.is_object() && answer.contains("token") &&
+          answer["token"].is_string()) {
         c.token = answer["token"].get<std::string>();
         ++progress_.customers_ready;
       } else {
@@ -220,14 +235,16 @@ class Run {
     const auto headers = auth(customer.token);
 
     std::string word = kSearchWords[rng() % std::size(kSearchWords)];
-    auto search = http.request("GET", "/api/catalog/products?q=" + word + "&in_stock=1&limit=24", {}, headers);
+    auto search = http.request("GET", "/api/catalog/products?q=" + word + "&in_stock=1&limit=24",
+                               {}, headers);
     auto found = nlohmann::json::parse(search.body, nullptr, false);
-    if (search.status == 200 && found.is_object() && (!found.contains("products") || found["products"].empty())) {
+    if (search.status == 200 && found.is_object() &&
+        (!found.contains("products") || found["products"].empty())) {
       search = http.request("GET", "/api/catalog/products?in_stock=1&limit=100", {}, headers);
       found = nlohmann::json::parse(search.body, nullptr, false);
     }
-    if (search.status != 200 || !found.is_object() || !found.contains("products") || !found["products"].is_array() ||
-        found["products"].empty()) {
+    if (search.status != 200 || !found.is_object() || !found.contains("products") ||
+        !found["products"].is_array() || found["products"].empty()) {
       if (search.status != 200) {
         error("search", search);
       } else {
@@ -261,15 +278,21 @@ class Run {
     }
     nlohmann::json checkout{
         {"lines", {{{"sku", sku}, {"quantity", 1}, {"unit_price_cents", price}}}},
-        {"card", {{"number", order.kind == OrderKind::kDeclined ? kDecliningCard : kGoodCard}, {"holder", "Load Customer"}}},
+        {"card",
+         {{"number", order.kind == OrderKind::kDeclined ? kDecliningCard : kGoodCard},
+          {"holder", "Load Customer"}}},
         {"ship_to",
-         {{"line1", "1 Load Street"}, {"line2", ""}, {"city", "Benchmark"}, {"postcode", "1000 AA"}, {"country", "NL"}}}};
+         {{"line1", "1 Load Street"},
+          {"line2", ""},
+          {"city", "Benchmark"},
+          {"postcode", "1000 AA"},
+          {"country", "NL"}}}};
     auto checkout_headers = headers;
     checkout_headers.emplace_back("Idempotency-Key", "load-" + run_id_ + "-" + std::to_string(i));
     auto placed = http.request("POST", "/api/orders/checkout", checkout.dump(), checkout_headers);
     const auto answer = nlohmann::json::parse(placed.body, nullptr, false);
-    if ((placed.status != 201 && placed.status != 200) || !answer.is_object() || !answer.contains("order_id") ||
-        !answer["order_id"].is_string()) {
+    if ((placed.status != 201 && placed.status != 200) || !answer.is_object() ||
+        !answer.contains("order_id") || !answer["order_id"].is_string()) {
       error("checkout", placed);
       return not_placed();
     }
@@ -279,7 +302,8 @@ class Run {
     observe(order, answer);
 
     if (order.kind == OrderKind::kCancelled && !order.terminal()) {
-      auto cancelled = http.request("POST", "/api/orders/" + order.order_id + "/cancel", {}, headers);
+      auto cancelled =
+          http.request("POST", "/api/orders/" + order.order_id + "/cancel", {}, headers);
       // 409: already dispatched or finished, the order goes its way.
       if (cancelled.status == 202) {
         observe(order, nlohmann::json::parse(cancelled.body, nullptr, false));
@@ -314,8 +338,9 @@ class Run {
     // every 2 s): latencies stay within ~20% while thousands of orders in flight do not turn
     // into tens of thousands of polls per second.
     const auto age = std::chrono::duration<double>(seconds_since_start() - *order.placed_at);
-    const auto interval = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(age / 5), o_.poll_interval,
-                                     std::max(o_.poll_interval, std::chrono::milliseconds(2000)));
+    const auto interval =
+        std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(age / 5), o_.poll_interval,
+                   std::max(o_.poll_interval, std::chrono::milliseconds(2000)));
     queue_.push({Clock::now() + interval, TaskKind::kPoll, i});
   }
 

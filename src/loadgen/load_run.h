@@ -28,7 +28,8 @@ struct LoadOptions {
   double decline_share = 0.05;
   double cancel_share = 0.05;
   size_t concurrency = 64;
-  std::chrono::milliseconds poll_interval{200};  // young orders; older ones less often (load_run.cpp)
+  std::chrono::milliseconds poll_interval{
+      200};  // young orders; older ones less often (load_run.cpp)
   std::chrono::milliseconds request_timeout{30000};
   std::chrono::seconds follow_timeout{300};
   uint64_t seed = 0;  // 0: random

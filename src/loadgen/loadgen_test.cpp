@@ -1,9 +1,8 @@
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 #include "loadgen/http_connection.h"
 #include "loadgen/report.h"
@@ -82,19 +81,22 @@ TEST(Report, IsOneHtmlFileWithInlineSvgChartsAndNoExternalResources) {
   run.placing_seconds = 5;
   run.total_seconds = 6;
   const auto s = summarize(run);
-  const nlohmann::json extra{{"check", {{"checks", nlohmann::json::array()}}}, {"check_ok", true},
+  const nlohmann::json extra{{"check", {{"checks", nlohmann::json::array()}}},
+                             {"check_ok", true},
                              {"check_text", "all <good>"}};
   const auto html = render_report(run, s, extra);
   EXPECT_TRUE(html.starts_with("<!doctype html>"));
   size_t charts = 0;
-  for (auto at = html.find("<svg"); at != std::string::npos; at = html.find("<svg", at + 1)) ++charts;
+  for (auto at = html.find("<svg"); at != std::string::npos; at = html.find("<svg", at + 1))
+    ++charts;
   EXPECT_EQ(charts, 2u);
   EXPECT_NE(html.find("<polyline"), std::string::npos);
   EXPECT_NE(html.find("all &lt;good&gt;"), std::string::npos);
   EXPECT_EQ(html.find("<script"), std::string::npos);
   EXPECT_EQ(html.find("src=\"http"), std::string::npos);
 
-  const auto path = std::filesystem::temp_directory_path() / ("loadgen-report-" + std::to_string(::getpid()) + ".html");
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("loadgen-report-" + std::to_string(::getpid()) + ".html");
   std::string error;
   ASSERT_TRUE(write_report(path, html, error)) << error;
   EXPECT_EQ(std::filesystem::file_size(path), html.size());
@@ -105,13 +107,16 @@ TEST(Report, IsOneHtmlFileWithInlineSvgChartsAndNoExternalResources) {
 
 TEST(StoreMemory, ReadsThePeakOfEveryProcessInTheStateFile) {
   EXPECT_GT(peak_resident_bytes(::getpid()), 0);
-  const auto dir = std::filesystem::temp_directory_path() / ("loadgen-state-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("loadgen-state-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   EXPECT_FALSE(store_memory(dir).has_value());
   {
     std::ofstream out(dir / "velocity.state.json");
     out << nlohmann::json{{"supervisor_pid", ::getpid()},
-                          {"processes", {{{"name", "self"}, {"pid", ::getpid()}}, {{"name", "down"}, {"pid", 0}}}}}
+                          {"processes",
+                           {{{"name", "self"}, {"pid", ::getpid()}},
+                            {{"name", "down"}, {"pid", 0}}}}}
                .dump();
   }
   const auto memory = store_memory(dir);

@@ -35,7 +35,8 @@ std::optional<StoreMemory> store_memory(const std::filesystem::path& data_dir) {
   if (state.contains("processes") && state["processes"].is_array()) {
     for (const auto& p : state["processes"]) {
       if (!p.is_object()) continue;
-      const auto pid = p.contains("pid") && p["pid"].is_number_integer() ? p["pid"].get<pid_t>() : 0;
+      const auto pid =
+          p.contains("pid") && p["pid"].is_number_integer() ? p["pid"].get<pid_t>() : 0;
       add(p.contains("name") && p["name"].is_string() ? p["name"].get<std::string>() : "?", pid);
     }
   }
@@ -44,7 +45,8 @@ std::optional<StoreMemory> store_memory(const std::filesystem::path& data_dir) {
 
 nlohmann::json StoreMemory::to_json() const {
   nlohmann::json list = nlohmann::json::array();
-  for (const auto& p : processes) list.push_back({{"name", p.name}, {"pid", p.pid}, {"peak_bytes", p.peak_bytes}});
+  for (const auto& p : processes)
+    list.push_back({{"name", p.name}, {"pid", p.pid}, {"peak_bytes", p.peak_bytes}});
   return {{"processes", list},
           {"total_bytes", total_bytes},
           {"goal_bytes", kMemoryGoalBytes},

@@ -83,25 +83,31 @@ std::string summary_text(const nlohmann::json& s) {
   char line[512];
   const auto& o = s["orders"];
   std::snprintf(line, sizeof line, "orders     %zu requested, %zu placed, %zu not placed\n",
-                o["requested"].get<size_t>(), o["placed"].get<size_t>(), o["not_placed"].get<size_t>());
+                o["requested"].get<size_t>(), o["placed"].get<size_t>(),
+                o["not_placed"].get<size_t>());
   out += line;
-  std::snprintf(line, sizeof line, "           %zu confirmed, %zu completed, %zu cancelled, %zu not terminal\n",
-                o["confirmed"].get<size_t>(), o["completed"].get<size_t>(), o["cancelled"].get<size_t>(),
-                o["not_terminal"].get<size_t>());
+  std::snprintf(line, sizeof line,
+                "           %zu confirmed, %zu completed, %zu cancelled, %zu not terminal\n",
+                o["confirmed"].get<size_t>(), o["completed"].get<size_t>(),
+                o["cancelled"].get<size_t>(), o["not_terminal"].get<size_t>());
   out += line;
   for (const auto& [reason, n] : o["cancelled_by_reason"].items()) {
-    std::snprintf(line, sizeof line, "           cancelled %s: %zu\n", reason.c_str(), n.get<size_t>());
+    std::snprintf(line, sizeof line, "           cancelled %s: %zu\n", reason.c_str(),
+                  n.get<size_t>());
     out += line;
   }
-  std::snprintf(line, sizeof line, "throughput %.1f orders/s placed (target %.1f) over %.1f s; all terminal after %.1f s\n",
-                s["orders_per_second"].get<double>(), s["target_rate"].get<double>(),
-                s["placing_seconds"].get<double>(), s["total_seconds"].get<double>());
+  std::snprintf(
+      line, sizeof line,
+      "throughput %.1f orders/s placed (target %.1f) over %.1f s; all terminal after %.1f s\n",
+      s["orders_per_second"].get<double>(), s["target_rate"].get<double>(),
+      s["placing_seconds"].get<double>(), s["total_seconds"].get<double>());
   out += line;
   out += "latency ms        count      p50      p90      p99    p99.9\n";
   for (const char* name : {"placed_to_confirmed", "placed_to_completed"}) {
     const auto& p = s["latency_ms"][name];
-    std::snprintf(line, sizeof line, "  %-20s %6zu %8.0f %8.0f %8.0f %8.0f\n", name, p["count"].get<size_t>(),
-                  p["p50"].get<double>(), p["p90"].get<double>(), p["p99"].get<double>(), p["p99_9"].get<double>());
+    std::snprintf(line, sizeof line, "  %-20s %6zu %8.0f %8.0f %8.0f %8.0f\n", name,
+                  p["count"].get<size_t>(), p["p50"].get<double>(), p["p90"].get<double>(),
+                  p["p99"].get<double>(), p["p99_9"].get<double>());
     out += line;
   }
   std::snprintf(line, sizeof line, "errors     %zu\n", s["error_count"].get<size_t>());

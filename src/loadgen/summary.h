@@ -5,11 +5,10 @@
 
 #include <cstddef>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace velocity::loadgen {
 
@@ -17,11 +16,11 @@ enum class OrderKind { kNormal, kDeclined, kCancelled };  // what the run meant 
 
 struct OrderRecord {
   OrderKind kind = OrderKind::kNormal;
-  std::string order_id;                   // empty: never placed
-  std::string status;                     // last status seen
+  std::string order_id;  // empty: never placed
+  std::string status;    // last status seen
   std::string cancel_reason_code;
-  std::optional<double> placed_at;        // checkout answered 201/200
-  std::optional<double> confirmed_at;     // first seen confirmed or later on the happy path
+  std::optional<double> placed_at;     // checkout answered 201/200
+  std::optional<double> confirmed_at;  // first seen confirmed or later on the happy path
   std::optional<double> completed_at;
   std::optional<double> cancelled_at;
   bool terminal() const { return completed_at.has_value() || cancelled_at.has_value(); }

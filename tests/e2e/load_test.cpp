@@ -1,5 +1,6 @@
 // `velocity load` against the whole store: the real binary places orders through the gateway,
 // follows them to the end, and its JSON summary, report and invariant verdict agree.
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -7,8 +8,6 @@
 #include <fstream>
 #include <sstream>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "e2e/store.h"
 
@@ -34,13 +33,15 @@ Exited run(const std::string& command) {
 }
 
 TEST(LoadGenerator, EveryOrderEndsAndTheStoreStaysConsistent) {
-  Store store({{"VELOCITY_SHIPPING_DISPATCH_AFTER", "200ms"}, {"VELOCITY_SHIPPING_DELIVER_AFTER", "200ms"}});
+  Store store({{"VELOCITY_SHIPPING_DISPATCH_AFTER", "200ms"},
+               {"VELOCITY_SHIPPING_DELIVER_AFTER", "200ms"}});
   const auto report = store.data_dir() / "load" / "r.html";
   std::filesystem::create_directories(report.parent_path());
-  const std::string command = std::string(VELOCITY_CLI) + " load --target http://127.0.0.1:" +
-                              std::to_string(store.gateway_port()) +
-                              " --customers 20 --orders 300 --rate 100 --concurrency 16 --data-dir " +
-                              store.data_dir().string() + " --format json --report " + report.string();
+  const std::string command =
+      std::string(VELOCITY_CLI) +
+      " load --target http://127.0.0.1:" + std::to_string(store.gateway_port()) +
+      " --customers 20 --orders 300 --rate 100 --concurrency 16 --data-dir " +
+      store.data_dir().string() + " --format json --report " + report.string();
   const auto exited = run(command);
   ASSERT_EQ(exited.code, 0) << exited.out << "\n" << store.log_tail();
   const auto summary = nlohmann::json::parse(exited.out, nullptr, false);
