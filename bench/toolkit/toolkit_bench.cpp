@@ -1,0 +1,227 @@
+// velocity_toolkit_bench: events per second, and per core of CPU time this process used
+// (getrusage), through a velocity::Service handler that runs the inbox, one domain write and
+// one outbox row on SQLite — beside plain consumption (ack only) of the same events in the same
+// run, on KafkaBus against a velocity-broker child process. Then the resident memory (VmRSS) of
+// an idle velocity-cart process started with an empty data directory, 5 s after it started.
+//
+//   velocity_toolkit_bench [events] [runs]      (defaults: 50000 events, 3 runs)
+//
+// Prints one line per measurement and the medians.
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/broker_process.h"
+#include "support/temp_dir.h"
+#include "velocity/event.h"
+#include "velocity/kafka_bus.h"
+#include "velocity/service.h"
+
+namespace velocity {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+struct Tick {
+  static constexpr std::string_view kType = "bench.tick.v1";
+  std::string key;
+  int64_t seq = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Tick, key, seq)
+
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return s(usage.ru_utime) + s(usage.ru_stime);
+}
+
+struct Figure {
+  double events_per_s = 0;
+  double events_per_cpu_s = 0;
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+[[noreturn]] void die(const std::string& what) {
+  std::fprintf(stderr, "velocity_toolkit_bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+void publish_events(KafkaBus& bus, const std::string& topic, int events) {
+  std::vector<Message> batch;
+  for (int i = 0; i < events; ++i) {
+    const std::string key = "k" + std::to_string(i % 64);
+    auto message = to_message(make_event("/bench/producer", key, Tick{key, i}), topic);
+    if (!message) die(message.error().message());
+    batch.push_back(std::move(*message));
+    if (batch.size() == 1000 || i + 1 == events) {
+      if (auto ok = bus.publish(batch); !ok) die("publish: " + ok.error().message());
+      batch.clear();
+    }
+  }
+}
+
+template <typename F>
+void wait_until(F done, std::chrono::seconds bound) {
+  const auto deadline = Clock::now() + bound;
+  while (!done()) {
+    if (Clock::now() > deadline) die("timed out waiting for the events");
+    std::this_thread::sleep_for(1ms);
+  }
+}
+
+Figure plain(KafkaBus& bus, const std::string& topic, int events, const std::string& group) {
+  std::atomic<int> seen{0};
+  SubscribeOptions options;
+  options.topics = {topic};
+  options.group = group;
+  const double cpu0 = cpu_seconds();
+  const auto t0 = Clock::now();
+  auto subscription = bus.subscribe(options, [&](Delivery d) {
+    d.ack();
+    seen.fetch_add(1);
+  });
+  if (!subscription) die(subscription.error().message());
+  wait_until([&] { return seen.load() >= events; }, 300s);
+  const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double cpu = cpu_seconds() - cpu0;
+  (*subscription)->close(5s);
+  return {events / wall, events / cpu};
+}
+
+Figure through_service(const std::string& brokers, const std::filesystem::path& data_dir, const std::string& topic,
+                       int events, Durability durability, const std::string& name) {
+  ServiceConfig config;
+  config.name = name;
+  config.data_dir = data_dir;
+  config.brokers = brokers;
+  config.durability = durability;
+  config.outbox_poll = 20ms;
+  auto service = Service::create(config);
+  if (!service) die(service.error().message());
+  if (!(*service)->migrate("CREATE TABLE IF NOT EXISTS ticks (key TEXT PRIMARY KEY, last_seq INTEGER, n INTEGER)")) {
+    die("migrate");
+  }
+  std::atomic<int> handled{0};
+  Service& s = **service;
+  const std::string out_topic = topic + ".out";
+  s.on<Tick>(topic, [&](Transaction& tx, const Tick& tick, const Event&) -> Result<void> {
+    auto wrote = tx.execute(
+        "INSERT INTO ticks (key, last_seq, n) VALUES (?, ?, 1) "
+        "ON CONFLICT(key) DO UPDATE SET last_seq = excluded.last_seq, n = n + 1",
+        tick.key, tick.seq);
+    if (!wrote) return std::unexpected(wrote.error());
+    auto emitted = s.emit(tx, out_topic, tick.key, tick);
+    if (!emitted) return std::unexpected(emitted.error());
+    handled.fetch_add(1);
+    return {};
+  });
+  if (auto ok = ensure_topics(brokers, {out_topic}, 4); !ok) die(ok.error().message());
+  const double cpu0 = cpu_seconds();
+  const auto t0 = Clock::now();
+  if (auto started = s.start(); !started) die(started.error().message());
+  wait_until([&] { return handled.load() >= events; }, 600s);
+  const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double cpu = cpu_seconds() - cpu0;
+  s.stop();
+  return {events / wall, events / cpu};
+}
+
+// VmRSS in KiB of an idle velocity-cart, 5 s after it started with an empty data directory.
+long idle_service_rss_kib(const std::string& brokers, const std::filesystem::path& data_dir) {
+  std::filesystem::create_directories(data_dir);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    setenv("VELOCITY_DATA_DIR", data_dir.c_str(), 1);
+    setenv("VELOCITY_BROKERS", brokers.c_str(), 1);
+    setenv("VELOCITY_HTTP_ADDR", "127.0.0.1:0", 1);
+    execl(VELOCITY_CART_EXECUTABLE, VELOCITY_CART_EXECUTABLE, nullptr);
+    _exit(127);
+  }
+  std::this_thread::sleep_for(5s);
+  long rss = -1;
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("VmRSS:")) rss = std::stol(line.substr(6));
+  }
+  kill(pid, SIGTERM);
+  int wstatus = 0;
+  waitpid(pid, &wstatus, 0);
+  if (rss < 0) die("velocity-cart exited before 5 s");
+  return rss;
+}
+
+int run(int events, int runs) {
+  auto broker = testing::BrokerProcess::start({"--group-initial-rebalance-delay-ms", "0"});
+  if (!broker) die(broker.error().message());
+  const std::string brokers = (*broker)->bootstrap();
+  auto dir = testing::TempDir::create("velocity-toolkit-bench");
+  if (!dir) die(dir.error().message());
+  KafkaBusConfig bus_config;
+  bus_config.bootstrap_servers = brokers;
+  bus_config.client_id = "toolkit-bench";
+  auto bus = KafkaBus::connect(bus_config);
+  if (!bus) die(bus.error().message());
+
+  std::vector<double> plain_rate, plain_core, normal_rate, normal_core, full_rate, full_core, rss_mib;
+  for (int r = 0; r < runs; ++r) {
+    const std::string topic = "bench.ticks." + std::to_string(r);
+    if (auto ok = ensure_topics(brokers, {topic}, 4); !ok) die(ok.error().message());
+    publish_events(**bus, topic, events);
+
+    const Figure p = plain(**bus, topic, events, "plain-" + std::to_string(r));
+    const Figure n = through_service(brokers, dir->path() / ("normal-" + std::to_string(r)), topic, events,
+                                     Durability::kNormal, "normal" + std::to_string(r));
+    const Figure f = through_service(brokers, dir->path() / ("full-" + std::to_string(r)), topic, events,
+                                     Durability::kFull, "full" + std::to_string(r));
+    const long rss = idle_service_rss_kib(brokers, dir->path() / ("cart-" + std::to_string(r)));
+    std::printf(
+        "run=%d events=%d plain_events_per_s=%.0f plain_events_per_core=%.0f "
+        "service_normal_events_per_s=%.0f service_normal_events_per_core=%.0f "
+        "service_full_events_per_s=%.0f service_full_events_per_core=%.0f idle_cart_rss_mib=%.1f\n",
+        r + 1, events, p.events_per_s, p.events_per_cpu_s, n.events_per_s, n.events_per_cpu_s, f.events_per_s,
+        f.events_per_cpu_s, rss / 1024.0);
+    std::fflush(stdout);
+    plain_rate.push_back(p.events_per_s);
+    plain_core.push_back(p.events_per_cpu_s);
+    normal_rate.push_back(n.events_per_s);
+    normal_core.push_back(n.events_per_cpu_s);
+    full_rate.push_back(f.events_per_s);
+    full_core.push_back(f.events_per_cpu_s);
+    rss_mib.push_back(rss / 1024.0);
+  }
+  std::printf(
+      "median runs=%d plain_events_per_s=%.0f plain_events_per_core=%.0f "
+      "service_normal_events_per_s=%.0f service_normal_events_per_core=%.0f "
+      "service_full_events_per_s=%.0f service_full_events_per_core=%.0f idle_cart_rss_mib=%.1f\n",
+      runs, median(plain_rate), median(plain_core), median(normal_rate), median(normal_core), median(full_rate),
+      median(full_core), median(rss_mib));
+  return 0;
+}
+
+}  // namespace
+}  // namespace velocity
+
+int main(int argc, char** argv) {
+  const int events = argc > 1 ? std::atoi(argv[1]) : 50000;
+  const int runs = argc > 2 ? std::atoi(argv[2]) : 3;
+  if (events <= 0 || runs <= 0) {
+    std::fprintf(stderr, "usage: velocity_toolkit_bench [events] [runs]\n");
+    return 2;
+  }
+  return velocity::run(events, runs);
+}
