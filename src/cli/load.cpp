@@ -243,7 +243,8 @@ Examples:
         std::cout << "invariants\n" << extra["check_text"].get<std::string>();
       if (!summary["report"].is_null()) std::cout << "report     " << args->report << '\n';
     }
-    const bool all_terminal = summary["orders"]["not_terminal"].get<size_t>() == 0;
+    const bool all_terminal = summary["orders"]["not_terminal"].get<size_t>() == 0 &&
+                              summary["orders"]["not_placed"].get<size_t>() == 0;
     if (!all_terminal || !check_ok)
       throw OperationError(!all_terminal ? "some orders did not reach a terminal state"
                                          : "the invariant check failed");
