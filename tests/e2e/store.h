@@ -81,6 +81,8 @@ class Store {
   std::string log_tail(size_t bytes = 8000) const;
 
  private:
+  void wait_for_catalogue();
+
   std::filesystem::path data_dir_;
   std::filesystem::path log_path_;
   std::FILE* log_file_ = nullptr;
