@@ -170,6 +170,9 @@ asio::awaitable<void> Connection::run(std::shared_ptr<Connection> self) {
         break;
     }
     const unsigned status = status_of(reply);
+    // A stop that began while the request was handled closes the connection after it.
+    const bool keep_open = keep_alive && !ctx.stopping;
+    std::visit([&](auto& r) { r.keep_alive(keep_open); }, reply);
     self->stream_.expires_after(kWriteTimeout);
     if (auto* r = std::get_if<Response>(&reply)) {
       r->set(kRequestIdHeader, request_id);
@@ -184,7 +187,7 @@ asio::awaitable<void> Connection::run(std::shared_ptr<Connection> self) {
     access_log(method, target, status, Clock::now() - started, request_id);
     ctx.count_request(route_class(route.kind), status, Clock::now() - started);
     if (ec) break;
-    if (!keep_alive) {
+    if (!keep_open) {
       co_await self->close_gracefully();
       co_return;
     }

@@ -43,6 +43,11 @@ SseClient::Batch SseClient::take() {
   return batch;
 }
 
+SseClient::End SseClient::ended() const {
+  std::lock_guard lock(mutex_);
+  return end_;
+}
+
 bool SseClient::push(Frame frame, size_t limit) {
   std::lock_guard lock(mutex_);
   if (end_ != End::kNone) return false;

@@ -53,6 +53,8 @@ class SseClient {
 
   // Everything queued since the last take, and whether the stream has ended.
   Batch take();
+  // Whether (and why) the stream has ended, without taking anything.
+  End ended() const;
 
  private:
   friend class EventHub;
@@ -63,7 +65,7 @@ class SseClient {
   void wake();
 
   const std::string customer_id_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::deque<Frame> queue_;
   End end_ = End::kNone;
   std::function<void()> waker_;

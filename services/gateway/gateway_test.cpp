@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "gateway/test_client.h"
 #include "shop/session_token.h"
@@ -532,6 +533,45 @@ TEST_F(GatewayTest, EventStreamSendsHeartbeatsWhileIdle) {
   while (reader.comments() < 3 && !reader.wait_ended(std::chrono::milliseconds(100))) {
   }
   EXPECT_GE(reader.comments(), 3u) << "': connected' and at least two heartbeats";
+}
+
+TEST_F(GatewayTest, StreamThatFallsTooFarBehindIsClosed) {
+  config_.sse.client_queue = 8;
+  start();
+  SseReader stuck(gateway_->port());  // opens its stream, then never reads
+  ASSERT_EQ(stuck.open("/api/events", {{"Authorization", "Bearer " + token("alice")}}), 200u);
+  const nlohmann::json big = {{"note", std::string(16 * 1024, 'x')}};
+  // Socket buffers absorb a few megabytes before the gateway's writes stall and its queue fills.
+  for (int round = 0; round < 400 && gateway_->hub().clients() > 0; ++round) {
+    for (int i = 0; i < 50; ++i) publish("shop.orders", "alice", "shop.order.placed.v1", big);
+  }
+  EXPECT_EQ(gateway_->hub().clients(), 0u);
+  EXPECT_NE(registry_.render().find("gateway_sse_slow_clients_total 1"), std::string::npos);
+  EXPECT_TRUE(stuck.wait_ended()) << "its connection was closed";
+  EXPECT_FALSE(stuck.ended_cleanly());
+}
+
+TEST_F(GatewayTest, StopLetsARequestInFlightFinish) {
+  FakeUpstream slow([](const Request&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    Response response{http::status::ok, 11};
+    response.body() = R"({"slow":true})";
+    return response;
+  });
+  config_.upstreams["shipping"] = {"127.0.0.1", slow.port()};
+  start();
+  std::optional<Response> answer;
+  std::thread browser([&] {
+    TestClient client(gateway_->port());
+    answer = client.get("/api/shipping/orders/o-1");
+  });
+  while (slow.requests().empty()) std::this_thread::yield();
+  gateway_->stop(std::chrono::seconds(10));
+  browser.join();
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->result(), http::status::ok);
+  EXPECT_EQ(answer->body(), R"({"slow":true})");
+  EXPECT_EQ((*answer)[http::field::connection], "close") << "the gateway is stopping";
 }
 
 TEST_F(GatewayTest, StopEndsEventStreamsAndClosesIdleConnections) {

@@ -28,6 +28,7 @@ struct StreamState {
   explicit StreamState(asio::any_io_executor executor) : wake(std::move(executor)) {}
   asio::steady_timer wake;
   bool peer_gone = false;
+  std::shared_ptr<SseClient> client;
 };
 
 std::string unauthenticated_body() {
@@ -120,12 +121,21 @@ asio::awaitable<unsigned> stream_events(std::shared_ptr<Connection> connection, 
 
   const auto executor = co_await asio::this_coro::executor;
   auto state = std::make_shared<StreamState>(executor);
-  auto waker = [weak = std::weak_ptr<StreamState>(state), executor] {
-    asio::post(executor, [weak] {
-      if (auto s = weak.lock()) s->wake.cancel();
+  auto waker = [weak = std::weak_ptr<StreamState>(state),
+                weak_connection = std::weak_ptr<Connection>(connection), executor] {
+    asio::post(executor, [weak, weak_connection] {
+      auto s = weak.lock();
+      if (!s) return;
+      s->wake.cancel();
+      // A client too far behind is usually stuck in a write to a full socket: closing the socket
+      // ends that write now instead of at its timeout.
+      if (s->client && s->client->ended() == SseClient::End::kSlow) {
+        if (auto c = weak_connection.lock()) c->close();
+      }
     });
   };
   auto client = ctx.hub.attach(auth.customer_id, last_event_id, waker);
+  state->client = client;
 
   http::response<http::empty_body> header{http::status::ok, version};
   header.set(http::field::content_type, "text/event-stream");
@@ -151,11 +161,7 @@ asio::awaitable<unsigned> stream_events(std::shared_ptr<Connection> connection, 
       next_heartbeat = Clock::now() + ctx.config.sse.heartbeat;
       if (ec) break;
     }
-    if (batch.end == SseClient::End::kSlow) {
-      log::info("gateway: event stream of customer {} fell {} frames behind; closing it",
-                auth.customer_id, ctx.config.sse.client_queue);
-      break;
-    }
+    if (batch.end == SseClient::End::kSlow) break;
     if (batch.end == SseClient::End::kShutdown || state->peer_gone) break;
     if (std::chrono::system_clock::now() >= auth.expires) {
       ec = co_await write_chunk(stream, kSessionExpired);
@@ -171,7 +177,14 @@ asio::awaitable<unsigned> stream_events(std::shared_ptr<Connection> connection, 
     }
   }
   ctx.hub.detach(client);
-  if (!ec && !state->peer_gone) {
+  if (client->ended() == SseClient::End::kSlow) {
+    log::info(
+        "gateway: closed the event stream of customer {}: it fell {} events behind (it resumes "
+        "with "
+        "Last-Event-ID)",
+        auth.customer_id, ctx.config.sse.client_queue);
+  }
+  if (!ec && !state->peer_gone && client->ended() != SseClient::End::kSlow) {
     // A clean end: the last chunk tells the browser the stream is complete (it will reconnect).
     const auto last = http::make_chunk_last();
     stream.expires_after(kWriteTimeout);
