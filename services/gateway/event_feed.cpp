@@ -1,5 +1,7 @@
 #include "gateway/event_feed.h"
 
+#include <cstdint>
+#include <cstdio>
 #include <random>
 
 #include "common/log.h"
@@ -16,7 +18,10 @@ Result<std::unique_ptr<EventFeed>> EventFeed::start(Subscriber& subscriber, Even
   if (group.empty()) {
     // A group of its own: every gateway instance must see every event.
     std::random_device random;
-    group = "gateway-" + std::to_string(random()) + std::to_string(random());
+    const uint64_t id = (uint64_t{random()} << 32) ^ random();
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(id));
+    group = std::string("gateway-") + hex;
   }
   SubscribeOptions options;
   options.topics = public_topics();
@@ -28,13 +33,13 @@ Result<std::unique_ptr<EventFeed>> EventFeed::start(Subscriber& subscriber, Even
       hub.publish(*event);
     } else {
       // Not ours to repair: skipping it keeps every customer's stream moving.
-      log::warn("gateway: skipping a message on {} at offset {}: {}", delivery.message.topic,
+      log::warn("skipping a message on {} at offset {}: {}", delivery.message.topic,
                 delivery.message.offset, event.error().message());
     }
     delivery.ack();
   });
   if (!subscription) return std::unexpected(subscription.error());
-  log::info("gateway: consuming {} public topics as group {}", options.topics.size(), group);
+  log::info("consuming {} public topics as group {}", options.topics.size(), group);
   return std::unique_ptr<EventFeed>(new EventFeed(std::move(group), std::move(*subscription)));
 }
 

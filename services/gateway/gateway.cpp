@@ -22,7 +22,7 @@ void log_failure(std::exception_ptr error) {
   try {
     std::rethrow_exception(error);
   } catch (const std::exception& e) {
-    log::error("gateway: connection ended by an exception: {}", e.what());
+    log::error("connection ended by an exception: {}", e.what());
   }
 }
 
@@ -47,12 +47,11 @@ struct Gateway::Impl {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       if (ec) {
         // Out of descriptors, or the peer gave up before we accepted: keep accepting.
-        log::warn("gateway: accept: {}", ec.message());
+        log::warn("accept: {}", ec.message());
         continue;
       }
       if (context->connections.size() >= context->config.max_connections) {
-        log::warn("gateway: refusing a connection over the limit of {}",
-                  context->config.max_connections);
+        log::warn("refusing a connection over the limit of {}", context->config.max_connections);
         continue;  // the socket closes as it goes out of scope
       }
       beast::error_code ignored;
@@ -117,7 +116,7 @@ Result<std::unique_ptr<Gateway>> Gateway::start(GatewayConfig config, Subscriber
           io->run();
           return;
         } catch (const std::exception& e) {
-          log::error("gateway: {}", e.what());
+          log::error("{}", e.what());
         }
       }
     });
@@ -161,7 +160,7 @@ void Gateway::stop(std::chrono::milliseconds grace) {
     ctx.hub.close_all();
     for (const auto& connection : ctx.connections.snapshot()) connection->close_if_idle();
     if (!ctx.connections.wait_empty(deadline)) {
-      log::warn("gateway: {} connections still open after the grace period; closing them",
+      log::warn("{} connections still open after the grace period; closing them",
                 ctx.connections.size());
     }
     impl_->io.stop();

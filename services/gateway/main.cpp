@@ -42,7 +42,7 @@ int main() {
     if (auto topics =
             ensure_topics(config.brokers, gateway::public_topics(), config.topic_partitions);
         !topics) {
-      log::error("gateway: topics on {}: {}", config.brokers, topics.error().message());
+      log::error("topics on {}: {}", config.brokers, topics.error().message());
       return 1;
     }
     KafkaBusConfig bus_config;
@@ -50,7 +50,7 @@ int main() {
     bus_config.client_id = "velocity-gateway";
     auto bus = KafkaBus::connect(bus_config);
     if (!bus) {
-      log::error("gateway: bus: {}", bus.error().message());
+      log::error("bus: {}", bus.error().message());
       return 1;
     }
 
@@ -58,7 +58,7 @@ int main() {
     ops::ShutdownSignal shutdown(bound + std::chrono::seconds(5));
     auto gateway = gateway::Gateway::start(std::move(config), **bus);
     if (!gateway) {
-      log::error("gateway: {}", gateway.error().message());
+      log::error("{}", gateway.error().message());
       return 1;
     }
     shutdown.on_stop(

@@ -179,7 +179,7 @@ asio::awaitable<unsigned> stream_events(std::shared_ptr<Connection> connection, 
   ctx.hub.detach(client);
   if (client->ended() == SseClient::End::kSlow) {
     log::info(
-        "gateway: closed the event stream of customer {}: it fell {} events behind (it resumes "
+        "closed the event stream of customer {}: it fell {} events behind (it resumes "
         "with "
         "Last-Event-ID)",
         auth.customer_id, ctx.config.sse.client_queue);
