@@ -44,6 +44,10 @@ TEST_P(RestartTest, EveryOrderReachesATerminalStateWhileEachServiceIsRestartedIn
     while ((s.restarts_of(name) == restarts || s.pid_of(name) == 0) && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(50ms);
     ASSERT_GT(s.restarts_of(name), restarts) << name << " was not restarted\n" << s.log_tail();
+    // Back in service before the next round's orders need it.
+    while (http(s.port_of(name), "GET", "/readyz").status != 200 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(50ms);
+    ASSERT_EQ(http(s.port_of(name), "GET", "/readyz").status, 200) << name << " did not come back\n" << s.log_tail();
   }
   for (const auto& id : orders) {
     ASSERT_FALSE(id.empty());
@@ -54,9 +58,9 @@ TEST_P(RestartTest, EveryOrderReachesATerminalStateWhileEachServiceIsRestartedIn
   const auto verdict = s.check_when_quiet();
   EXPECT_TRUE(verdict.ok()) << verdict.to_text();
   // Each triggering event mailed once: one confirmation per completed order, at most.
-  std::map<std::string, int> subjects;
-  for (const auto& m : s.mail()) ++subjects[m.value("subject", "")];
-  for (const auto& [subject, count] : subjects) EXPECT_EQ(count, 1) << "sent " << count << " times: " << subject;
+  std::map<std::string, int> sent;  // recipient and subject
+  for (const auto& m : s.mail()) ++sent[m["to"].dump() + " " + m.value("subject", "")];
+  for (const auto& [mail, count] : sent) EXPECT_EQ(count, 1) << "sent " << count << " times: " << mail;
 }
 
 INSTANTIATE_TEST_SUITE_P(Signals, RestartTest, ::testing::Values(SIGTERM, SIGKILL),
