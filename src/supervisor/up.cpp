@@ -156,19 +156,19 @@ int run_up(UpOptions o) {
   LogMux log(o.log);
   auto lock = DataDirLock::acquire(o.data_dir);
   if (!lock) {
-    std::cerr << "velocity up: " << lock.error().message() << '\n';
+    std::cerr << "velocity up: " << lock.error().context << '\n';
     return 1;
   }
   if (o.fresh) {
     if (auto emptied = empty_data_dir(o.data_dir); !emptied) {
-      std::cerr << "velocity up: " << emptied.error().message() << '\n';
+      std::cerr << "velocity up: " << emptied.error().context << '\n';
       return 1;
     }
     log.note("--fresh: emptied " + o.data_dir.string());
   }
   auto members = plan(o);
   if (!members) {
-    std::cerr << "velocity up: " << members.error().message() << '\n';
+    std::cerr << "velocity up: " << members.error().context << '\n';
     return 2;
   }
   for (const auto& m : *members) {
