@@ -56,12 +56,13 @@ class RouteTable {
   // matches any one non-empty segment and is passed to the handler as a parameter; a route
   // with literal segments wins over one with a parameter in the same place.
   void add(std::string method, std::string path, RouteHandler handler);
-  HttpResponse handle(const HttpRequest& request) const;
+  HttpResponse handle(HttpRequest request) const;
 
  private:
   struct Route {
     std::string method;
     std::string path;
+    std::vector<std::string> segments;  // of `path`, split once when the route is added
     RouteHandler handler;
   };
   mutable std::shared_mutex mutex_;

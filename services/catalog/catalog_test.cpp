@@ -2,9 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <random>
 #include <set>
 #include <thread>
@@ -12,6 +9,7 @@
 #include "shop/events.h"
 #include "shop/seed.h"
 #include "velocity/memory_bus.h"
+#include "toolkit/service/test_kit.h"
 
 namespace catalog {
 namespace {
@@ -19,41 +17,9 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-struct Http {
-  int status = 0;
-  json body;
-};
-
-Http http(uint16_t port, const std::string& method, const std::string& target,
-          const std::string& body = {},
-          const std::vector<std::pair<std::string, std::string>>& headers = {}) {
-  namespace beast = boost::beast;
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::socket socket(io);
-  socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
-  beast::http::request<beast::http::string_body> request(beast::http::string_to_verb(method),
-                                                         target, 11);
-  request.set(beast::http::field::host, "127.0.0.1");
-  for (const auto& [name, value] : headers) request.set(name, value);
-  request.body() = body;
-  request.prepare_payload();
-  beast::http::write(socket, request);
-  beast::flat_buffer buffer;
-  beast::http::response<beast::http::string_body> response;
-  beast::http::read(socket, buffer, response);
-  return Http{static_cast<int>(response.result_int()),
-              json::parse(response.body(), nullptr, false)};
-}
-
-template <typename F>
-bool eventually(F done, std::chrono::milliseconds bound = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + bound;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return done();
-}
+using Http = velocity::testing::HttpReply;
+using velocity::testing::eventually;
+using velocity::testing::http;
 
 std::vector<std::string> ids_of(const json& page) {
   std::vector<std::string> ids;

@@ -2,10 +2,6 @@
 // a quoted-printable decoder and the topics the service consumes, created on a MemoryBus.
 #pragma once
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -14,44 +10,24 @@
 #include <vector>
 
 #include "shop/events.h"
+#include "toolkit/service/test_kit.h"
 #include "velocity/memory_bus.h"
 
 namespace notifications::testing {
 
 using namespace std::chrono_literals;
 
-struct Http {
-  int status = 0;
-  nlohmann::json body;
-};
+using Http = velocity::testing::HttpReply;
 
 inline Http http_get(uint16_t port, const std::string& target,
                      const std::vector<std::pair<std::string, std::string>>& headers = {}) {
-  namespace beast = boost::beast;
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::socket socket(io);
-  socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
-  beast::http::request<beast::http::string_body> request(beast::http::verb::get, target, 11);
-  request.set(beast::http::field::host, "127.0.0.1");
-  for (const auto& [name, value] : headers) request.set(name, value);
-  request.prepare_payload();
-  beast::http::write(socket, request);
-  beast::flat_buffer buffer;
-  beast::http::response<beast::http::string_body> response;
-  beast::http::read(socket, buffer, response);
-  return Http{static_cast<int>(response.result_int()),
-              nlohmann::json::parse(response.body(), nullptr, false)};
+  return velocity::testing::http(port, "GET", target, {}, headers);
 }
 
 // Polls `done` until it holds or `bound` passes; the bound only keeps a broken run finite.
 template <typename F>
 bool eventually(F done, std::chrono::milliseconds bound = 20s) {
-  const auto deadline = std::chrono::steady_clock::now() + bound;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return done();
+  return velocity::testing::eventually(std::move(done), bound);
 }
 
 // Decodes a quoted-printable body (soft line breaks and =XX escapes); CRLF becomes '\n'.

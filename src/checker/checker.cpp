@@ -98,9 +98,26 @@ class Store {
     return rows;
   }
 
+  // Every order's status, read once and shared by the checks that need it; a check that asks
+  // when orders cannot be read gets the reason as a violation of its own.
+  const std::map<std::string, std::string>& order_statuses(Check& check) {
+    if (!orders_) {
+      Check reading{"orders"};
+      orders_.emplace();
+      if (auto rows = query(reading, "orders", "SELECT order_id, status FROM orders")) {
+        for (const auto& r : *rows) (*orders_)[r[0]] = r[1];
+      }
+      orders_error_ = reading.violations;
+    }
+    for (const auto& v : orders_error_) violate(check, v);
+    return *orders_;
+  }
+
  private:
   std::map<std::string, std::unique_ptr<ReadOnlyDb>> dbs_;
   std::map<std::string, std::string> errors_;
+  std::optional<std::map<std::string, std::string>> orders_;
+  std::vector<std::string> orders_error_;
 };
 
 int64_t to_int(const std::string& text) {
@@ -140,17 +157,10 @@ Check stock_conserved(Store& store) {
   return c;
 }
 
-std::map<std::string, std::string> order_statuses(Store& store, Check& c) {
-  std::map<std::string, std::string> out;
-  if (auto rows = store.query(c, "orders", "SELECT order_id, status FROM orders")) {
-    for (const auto& r : *rows) out[r[0]] = r[1];
-  }
-  return out;
-}
 
 Check orders_terminal(Store& store) {
   Check c{"every order terminal"};
-  const auto orders = order_statuses(store, c);
+  const auto& orders = store.order_statuses(c);
   for (const auto& [id, status] : orders) {
     if (status != "completed" && status != "cancelled") violate(c, id + " is still " + status);
   }
@@ -160,7 +170,7 @@ Check orders_terminal(Store& store) {
 
 Check payments_consistent(Store& store) {
   Check c{"payments match orders"};
-  const auto orders = order_statuses(store, c);
+  const auto& orders = store.order_statuses(c);
   auto rows = store.query(c, "payments", "SELECT order_id, status FROM payment");
   if (!rows) return c;
   std::map<std::string, std::string> payments;
@@ -184,7 +194,7 @@ Check payments_consistent(Store& store) {
 
 Check reservations_consistent(Store& store) {
   Check c{"reservations match orders"};
-  const auto orders = order_statuses(store, c);
+  const auto& orders = store.order_statuses(c);
   auto rows = store.query(c, "inventory", "SELECT order_id, status FROM reservation");
   if (!rows) return c;
   for (const auto& r : *rows) {
@@ -203,7 +213,7 @@ Check reservations_consistent(Store& store) {
 
 Check one_email_per_trigger(Store& store) {
   Check c{"one email per triggering event"};
-  const auto orders = order_statuses(store, c);
+  const auto& orders = store.order_statuses(c);
   auto rows = store.query(c, "notifications", "SELECT order_id, trigger_type, status, trigger_event_id FROM emails");
   if (!rows) return c;
   std::map<std::string, std::map<std::string, int>> by_order;  // order → kind → count

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "supervisor/data_dir_lock.h"
+#include "velocity/config.h"
 #include "supervisor/probe.h"
 
 namespace velocity::supervisor {
@@ -26,19 +27,12 @@ bool is_service(const std::string& name) {
   return false;
 }
 
-Result<std::pair<std::string, uint16_t>> split_endpoint(const std::string& text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0) {
-    return fail(ErrorCode::kInvalidArgument, "'" + text + "' is not HOST:PORT");
-  }
-  int port = 0;
-  try {
-    port = std::stoi(text.substr(colon + 1));
-  } catch (...) {
-    port = -1;
-  }
-  if (port <= 0 || port > 65535) return fail(ErrorCode::kInvalidArgument, "'" + text + "' has no valid port");
-  return std::pair{text.substr(0, colon), static_cast<uint16_t>(port)};
+// HOST:PORT with a real port: a supervised process must be reachable where it was told to listen.
+Result<config::Endpoint> fixed_endpoint(const std::string& text) {
+  auto endpoint = config::parse_endpoint(text);
+  if (!endpoint) return fail(ErrorCode::kInvalidArgument, "'" + text + "' is not HOST:PORT: " + endpoint.error().context);
+  if (endpoint->port == 0) return fail(ErrorCode::kInvalidArgument, "'" + text + "' needs a port other than 0");
+  return endpoint;
 }
 
 // Removes everything under `dir` except the lock file, which the caller holds.
@@ -94,7 +88,7 @@ Result<std::vector<Member>> plan(const UpOptions& options) {
   common.emplace("VELOCITY_LOG_FORMAT", "text");
 
   if (brokers.empty()) {
-    auto listen = split_endpoint(o.broker_listen);
+    auto listen = fixed_endpoint(o.broker_listen);
     if (!listen) return std::unexpected(listen.error());
     brokers = o.broker_listen;
     Member broker;
@@ -103,8 +97,8 @@ Result<std::vector<Member>> plan(const UpOptions& options) {
     broker.spec.argv = {(o.bin_dir / "velocity-broker").string(), "--listen", o.broker_listen, "--data-dir",
                         data + "/broker", "--group-initial-rebalance-delay-ms", "0"};
     broker.spec.env = common;
-    broker.host = listen->first;
-    broker.port = listen->second;
+    broker.host = listen->host;
+    broker.port = listen->port;
     broker.ready_path.clear();
     members.push_back(std::move(broker));
   }
@@ -137,13 +131,13 @@ Result<std::vector<Member>> plan(const UpOptions& options) {
     }
   }
 
-  auto http = split_endpoint(o.http);
+  auto http = fixed_endpoint(o.http);
   if (!http) return std::unexpected(http.error());
   Member gateway;
   gateway.name = gateway.group = "gateway";
   gateway.stage = 2;
-  gateway.host = http->first == "0.0.0.0" ? "127.0.0.1" : http->first;
-  gateway.port = http->second;
+  gateway.host = http->host == "0.0.0.0" ? "127.0.0.1" : http->host;
+  gateway.port = http->port;
   gateway.spec.argv = {(o.bin_dir / "velocity-gateway").string()};
   gateway.spec.env = gateway_env;
   gateway.spec.env["VELOCITY_HTTP_ADDR"] = o.http;

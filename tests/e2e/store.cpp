@@ -2,20 +2,17 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <fstream>
 #include <random>
 #include <sstream>
 
 #include "supervisor/probe.h"
+#include "toolkit/service/test_kit.h"
 
 namespace velocity::e2e {
 namespace {
 
 using namespace std::chrono_literals;
-namespace beast = boost::beast;
 
 std::string random_suffix() {
   static std::mt19937_64 rng{std::random_device{}()};
@@ -26,32 +23,14 @@ std::string random_suffix() {
 
 HttpResult http(uint16_t port, const std::string& method, const std::string& target, const nlohmann::json* body,
                 const std::vector<std::pair<std::string, std::string>>& headers) {
-  HttpResult result;
+  auto all = headers;
+  if (body) all.emplace_back("Content-Type", "application/json");
   try {
-    boost::asio::io_context io;
-    beast::tcp_stream stream(io);
-    stream.expires_after(30s);
-    stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
-    beast::http::request<beast::http::string_body> request(beast::http::string_to_verb(method), target, 11);
-    request.set(beast::http::field::host, "127.0.0.1");
-    for (const auto& [name, value] : headers) request.set(name, value);
-    if (body) {
-      request.set(beast::http::field::content_type, "application/json");
-      request.body() = body->dump();
-    }
-    request.prepare_payload();
-    beast::http::write(stream, request);
-    beast::flat_buffer buffer;
-    beast::http::response<beast::http::string_body> response;
-    beast::http::read(stream, buffer, response);
-    result.status = static_cast<int>(response.result_int());
-    result.raw = response.body();
-    result.body = nlohmann::json::parse(result.raw, nullptr, false);
+    auto reply = velocity::testing::http(port, method, target, body ? body->dump() : std::string(), all);
+    return HttpResult{reply.status, std::move(reply.body), std::move(reply.raw)};
   } catch (const std::exception& e) {
-    result.status = 0;
-    result.raw = e.what();
+    return HttpResult{0, nlohmann::json(), e.what()};
   }
-  return result;
 }
 
 Store::Store(std::map<std::string, std::string> env) {

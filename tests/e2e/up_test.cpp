@@ -13,6 +13,7 @@
 #include "e2e/store.h"
 #include "supervisor/probe.h"
 #include "supervisor/process.h"
+#include "toolkit/service/test_kit.h"
 
 namespace velocity::e2e {
 namespace {
@@ -40,15 +41,7 @@ class Output {
   std::string text_;
 };
 
-template <typename F>
-bool eventually(F done, std::chrono::seconds bound) {
-  const auto deadline = std::chrono::steady_clock::now() + bound;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return done();
-}
+using velocity::testing::eventually;
 
 nlohmann::json state_of(const std::filesystem::path& data) {
   std::ifstream in(data / "velocity.state.json");

@@ -72,7 +72,7 @@ class Session : public std::enable_shared_from_this<Session> {
       std::ranges::transform(name, name.begin(), [](unsigned char c) { return std::tolower(c); });
       req.headers.emplace_back(std::move(name), std::string(field.value()));
     }
-    respond(shared_->routes.handle(req), request.keep_alive());
+    respond(shared_->routes.handle(std::move(req)), request.keep_alive());
   }
 
   void respond(HttpResponse response, bool keep_alive) {

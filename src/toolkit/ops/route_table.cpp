@@ -25,19 +25,16 @@ bool is_param(std::string_view segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
 
-// How well `pattern` matches `path`: nullopt when it does not, else the number of literal
-// segments (more is a better match). Fills `params` on a match.
-std::optional<size_t> match(std::string_view pattern, std::string_view path,
+// How well a route's pattern (split into segments) matches the request's segments: nullopt when
+// it does not, else the number of literal segments (more is a better match). Fills `params`.
+std::optional<size_t> match(const std::vector<std::string>& want, const std::vector<std::string_view>& have,
                             std::vector<std::pair<std::string, std::string>>& params) {
-  if (pattern == path) return SIZE_MAX;
-  const auto want = segments(pattern);
-  const auto have = segments(path);
   if (want.size() != have.size()) return std::nullopt;
   size_t literal = 0;
   std::vector<std::pair<std::string, std::string>> found;
   for (size_t i = 0; i < want.size(); ++i) {
     if (is_param(want[i])) {
-      found.emplace_back(std::string(want[i].substr(1, want[i].size() - 2)), std::string(have[i]));
+      found.emplace_back(want[i].substr(1, want[i].size() - 2), std::string(have[i]));
     } else if (want[i] == have[i]) {
       ++literal;
     } else {
@@ -121,20 +118,22 @@ void RouteTable::add(std::string method, std::string path, RouteHandler handler)
       return;
     }
   }
-  routes_.push_back(Route{std::move(method), std::move(path), std::move(handler)});
+  std::vector<std::string> split;
+  for (const auto segment : segments(path)) split.emplace_back(segment);
+  routes_.push_back(Route{std::move(method), std::move(path), std::move(split), std::move(handler)});
 }
 
-HttpResponse RouteTable::handle(const HttpRequest& request) const {
+HttpResponse RouteTable::handle(HttpRequest request) const {
   const std::string path = request.path();
+  const auto have = segments(path);
   RouteHandler handler;
   std::string allow;
-  HttpRequest routed = request;
   {
     std::shared_lock lock(mutex_);
     std::optional<size_t> best;
     for (const auto& route : routes_) {
       std::vector<std::pair<std::string, std::string>> params;
-      const auto score = match(route.path, path, params);
+      const auto score = match(route.segments, have, params);
       if (!score) continue;
       if (route.method != request.method) {
         allow += allow.empty() ? route.method : ", " + route.method;
@@ -143,7 +142,7 @@ HttpResponse RouteTable::handle(const HttpRequest& request) const {
       if (!best || *score > *best) {
         best = score;
         handler = route.handler;
-        routed.params = std::move(params);
+        request.params = std::move(params);
       }
     }
   }
@@ -155,7 +154,7 @@ HttpResponse RouteTable::handle(const HttpRequest& request) const {
   }
   // A failing handler answers 500 for this request; the server keeps serving.
   try {
-    return handler(routed);
+    return handler(request);
   } catch (const std::exception& e) {
     return json_error(500, std::string("handler failed: ") + e.what());
   } catch (...) {
