@@ -18,10 +18,7 @@ class FileMailer final : public Mailer {
   explicit FileMailer(std::filesystem::path dir) : dir_(std::move(dir)) {}
 
   DeliveryResult deliver(const OutgoingMail& mail, std::stop_token) override {
-    if (mail.email_id.empty() ||
-        mail.email_id.find_first_not_of(
-            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
-            std::string::npos) {
+    if (!valid_id(mail.email_id)) {
       return {DeliveryStatus::kRejected, "email id " + mail.email_id + " cannot name a file"};
     }
     const auto final_path = dir_ / (mail.email_id + ".eml");
@@ -56,16 +53,40 @@ class FileMailer final : public Mailer {
     }
     // The file is in place; syncing the folder makes the rename survive a power cut. Should
     // that sync fail the message is still there, so it counts as delivered.
-    if (const int dir_fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir_fd >= 0) {
-      (void)::fsync(dir_fd);
-      ::close(dir_fd);
-    }
+    sync_dir();
     return {DeliveryStatus::kDelivered, "written to " + final_path.string()};
+  }
+
+  // The rename either happened or it did not: the final name answers. A half-written
+  // temporary file from the interrupted attempt is removed so the retry starts clean.
+  std::optional<bool> was_delivered(const std::string& email_id) override {
+    if (!valid_id(email_id)) return false;
+    std::error_code ec;
+    if (std::filesystem::exists(dir_ / (email_id + ".eml"), ec)) {
+      sync_dir();  // the rename may not have been made durable before the stop
+      return true;
+    }
+    if (ec) return std::nullopt;
+    std::filesystem::remove(dir_ / ("." + email_id + ".eml.tmp"), ec);
+    return false;
   }
 
   std::string describe() const override { return ".eml files in " + dir_.string(); }
 
  private:
+  static bool valid_id(const std::string& id) {
+    return !id.empty() &&
+           id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
+               std::string::npos;
+  }
+
+  void sync_dir() const {
+    if (const int dir_fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir_fd >= 0) {
+      (void)::fsync(dir_fd);
+      ::close(dir_fd);
+    }
+  }
+
   static DeliveryResult not_delivered(std::string_view what, const std::filesystem::path& path) {
     return {DeliveryStatus::kNotDelivered,
             std::string(what) + " " + path.string() + ": " + std::strerror(errno)};

@@ -46,21 +46,61 @@ MailSender::~MailSender() {
   stop();
 }
 
+// The columns a Claimed is read from, in its order.
+constexpr std::string_view kClaimedColumns =
+    "email_id, trigger_event_id, trigger_type, trigger_subject, customer_id, recipient, "
+    "recipient_name, subject, body, created_at, attempts, traceparent";
+
+MailSender::Claimed MailSender::read_claimed(const velocity::Statement& row) {
+  return Claimed{row.text(0), row.text(1), row.text(2),  row.text(3),  row.text(4), row.text(5),
+                 row.text(6), row.text(7), row.text(8),  row.int64(9), row.int64(10),
+                 row.text(11)};
+}
+
 Result<int64_t> MailSender::recover() {
+  std::vector<Claimed> interrupted;
+  {
+    auto tx = service_.db().begin();
+    if (!tx) return std::unexpected(tx.error());
+    auto row = tx->query(std::string("SELECT ") + std::string(kClaimedColumns) +
+                         " FROM emails WHERE status = 'sending' ORDER BY created_at");
+    if (!row) return std::unexpected(row.error());
+    while (true) {
+      auto found = row->next();
+      if (!found) return std::unexpected(found.error());
+      if (!*found) break;
+      interrupted.push_back(read_claimed(*row));
+    }
+  }
+  // Ask the mailer what became of each one. Only a delivery it can vouch for is recorded as
+  // sent, only one it can rule out is tried again; any doubt leaves the email `unknown`.
+  for (const auto& email : interrupted) {
+    const auto delivered = mailer_->was_delivered(email.email_id);
+    Result<void> recorded;
+    if (!delivered) {
+      recorded = record(email, {DeliveryStatus::kUncertain,
+                                "the sender stopped during delivery: it may or may not have "
+                                "been sent"});
+    } else if (*delivered) {
+      recorded = record(email, {DeliveryStatus::kDelivered, "found delivered after a restart"});
+    } else {
+      recorded = requeue(email, "the sender stopped before delivery; sent again");
+    }
+    if (!recorded) return std::unexpected(recorded.error());
+  }
+  return static_cast<int64_t>(interrupted.size());
+}
+
+Result<void> MailSender::requeue(const Claimed& email, const std::string& why) {
   auto tx = service_.db().begin();
   if (!tx) return std::unexpected(tx.error());
-  auto changed = tx->execute(
-      "UPDATE emails SET status = 'unknown', "
-      "last_error = 'the sender stopped during delivery: it may or may not have been sent' "
-      "WHERE status = 'sending'");
-  if (!changed) return std::unexpected(changed.error());
-  if (auto committed = tx->commit(); !committed) return std::unexpected(committed.error());
-  if (*changed > 0) {
-    velocity::log::warn(
-        "{} email(s) interrupted during delivery by the last stop are marked unknown, not resent",
-        *changed);
-  }
-  return *changed;
+  auto updated = tx->execute(
+      "UPDATE emails SET status = 'pending', next_attempt_at = ?, last_error = ? "
+      "WHERE email_id = ? AND status = 'sending'",
+      now_millis(), why, email.email_id);
+  if (!updated) return std::unexpected(updated.error());
+  velocity::log::warn("email {} to {}: {}", email.email_id, email.recipient, why);
+  return tx->commit();
 }
 
 void MailSender::start() {
@@ -137,20 +177,16 @@ Result<size_t> MailSender::send_due(std::stop_token stop) {
 Result<std::optional<MailSender::Claimed>> MailSender::claim_next() {
   auto tx = service_.db().begin();
   if (!tx) return std::unexpected(tx.error());
-  auto row = tx->query(
-      "SELECT email_id, trigger_event_id, trigger_type, trigger_subject, customer_id, recipient, "
-      "recipient_name, "
-      "subject, body, created_at, attempts, traceparent FROM emails "
-      "WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, created_at "
-      "LIMIT 1",
-      now_millis());
+  auto row = tx->query(std::string("SELECT ") + std::string(kClaimedColumns) +
+                           " FROM emails WHERE status = 'pending' AND next_attempt_at <= ? "
+                           "ORDER BY next_attempt_at, created_at LIMIT 1",
+                       now_millis());
   if (!row) return std::unexpected(row.error());
   auto found = row->next();
   if (!found) return std::unexpected(found.error());
   if (!*found) return std::nullopt;
-  Claimed email{row->text(0), row->text(1),  row->text(2),       row->text(3),
-                row->text(4), row->text(5),  row->text(6),       row->text(7),
-                row->text(8), row->int64(9), row->int64(10) + 1, row->text(11)};
+  Claimed email = read_claimed(*row);
+  ++email.attempts;
   auto claimed =
       tx->execute("UPDATE emails SET status = 'sending', attempts = ? WHERE email_id = ?",
                   email.attempts, email.email_id);

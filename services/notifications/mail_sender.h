@@ -4,8 +4,9 @@
 // An email moves pending → sending → sent | pending (retry later) | failed | unknown. The
 // claim (→ sending) commits before the delivery starts and the outcome commits after it, with
 // EmailSent in the same transaction as `sent`. A crash between the two leaves `sending`,
-// which recover() turns into `unknown` at the next start instead of sending it again: the
-// message may or may not have left, and a second copy is the one thing we promise not to send.
+// which recover() settles at the next start by asking the mailer: delivered (the .eml file is
+// in place) → `sent`; certainly not → `pending` again; no way to tell (SMTP) → `unknown`,
+// never sent again: a second copy is the one thing we promise not to send.
 // Thread-safe: wake() may be called from any thread, including inside a transaction.
 #pragma once
 
@@ -44,8 +45,8 @@ class MailSender {
   MailSender(const MailSender&) = delete;
   MailSender& operator=(const MailSender&) = delete;
 
-  // Marks every email a previous run left `sending` as `unknown`; returns how many. Call
-  // before start().
+  // Settles every email a previous run left `sending` (see above); returns how many there
+  // were. Call before start().
   [[nodiscard]] velocity::Result<int64_t> recover();
   void start();
   // Finishes the delivery in progress (or aborts it, see Mailer::deliver) and joins.
@@ -63,6 +64,8 @@ class MailSender {
   struct Claimed;
   velocity::Result<std::optional<Claimed>> claim_next();
   velocity::Result<void> record(const Claimed& email, const DeliveryResult& result);
+  velocity::Result<void> requeue(const Claimed& email, const std::string& why);
+  static Claimed read_claimed(const velocity::Statement& row);
   void run(std::stop_token stop);
 
   velocity::Service& service_;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <string>
 
@@ -38,12 +39,20 @@ class Mailer {
   virtual ~Mailer() = default;
   // Delivers one message; a requested stop aborts a delivery still in progress.
   virtual DeliveryResult deliver(const OutgoingMail& mail, std::stop_token stop) = 0;
+  // After a stop in the middle of deliver(): whether the message with this id certainly
+  // reached its destination (true), certainly did not (false), or nobody can tell (nullopt,
+  // the default: an SMTP server may have accepted it without our hearing so).
+  virtual std::optional<bool> was_delivered(const std::string& email_id) {
+    (void)email_id;
+    return std::nullopt;
+  }
   // "smtp://127.0.0.1:2525", "files in <dir>": for the start-up log line.
   virtual std::string describe() const = 0;
 };
 
 // Writes each message to <dir>/<email_id>.eml: a temporary file, fsynced, renamed into place,
 // the directory fsynced, so a reader never sees half a message. Creates `dir` if needed.
+// Because the rename is the delivery, it can always tell afterwards whether one happened.
 [[nodiscard]] velocity::Result<std::unique_ptr<Mailer>> make_file_mailer(std::filesystem::path dir);
 
 struct SmtpOptions {

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <mutex>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "notifications/test_support.h"
@@ -163,6 +164,16 @@ class NotificationsTest : public ::testing::Test {
       sent.push_back(*value);
     }
     return sent;
+  }
+
+  void interrupt_delivery_to_ada();  // sets ada_id_
+  std::string ada_id_;
+
+  std::string email_id_of(std::string_view recipient) {
+    for (const auto& email : emails())
+      if (email.recipient == recipient) return email.email_id;
+    ADD_FAILURE() << "no email to " << recipient;
+    return "";
   }
 
   std::filesystem::path dir_;
@@ -389,23 +400,63 @@ TEST_F(NotificationsTest, TheAdminRouteNeedsTheEdgeKeyAndListsEmailsByRecipient)
   EXPECT_EQ(empty.body["field"], "to");
 }
 
-TEST_F(NotificationsTest, AnEmailInterruptedDuringDeliveryIsMarkedUnknownAtRestartAndNeverSent) {
+// What a crash between the claim and the outcome leaves behind: Ada's email `sending`.
+void NotificationsTest::interrupt_delivery_to_ada() {
   start(nullptr, /*send=*/false);
   register_customer("cus_1", "ada@example.com", "Ada");
   register_customer("cus_2", "bob@example.com", "Bob");
   ASSERT_TRUE(eventually([&] { return count_with_status("pending") == 2; }));
+  ada_id_ = email_id_of("ada@example.com");
   shut_down();
-  {
-    // What a crash between the claim and the outcome leaves behind.
-    auto db = velocity::Database::open(dir_ / "notifications" / "notifications.db");
-    ASSERT_TRUE(db);
-    auto tx = (*db)->begin();
-    ASSERT_TRUE(tx->execute(
-        "UPDATE emails SET status = 'sending', attempts = 1 WHERE recipient = 'ada@example.com'"));
-    ASSERT_TRUE(tx->commit());
-  }
+  auto db = velocity::Database::open(dir_ / "notifications" / "notifications.db");
+  ASSERT_TRUE(db);
+  auto tx = (*db)->begin();
+  ASSERT_TRUE(tx->execute(
+      "UPDATE emails SET status = 'sending', attempts = 1 WHERE recipient = 'ada@example.com'"));
+  ASSERT_TRUE(tx->commit());
+}
+
+TEST_F(NotificationsTest, AnEmailWhoseFileWasNotWrittenBeforeACrashIsSentOnceAtRestart) {
+  ASSERT_NO_FATAL_FAILURE(interrupt_delivery_to_ada());
+  // The interrupted attempt got as far as its temporary file.
+  std::filesystem::create_directories(mail_dir());
+  const auto ada_id = ada_id_;
+  std::ofstream(mail_dir() / ("." + ada_id + ".eml.tmp")) << "half a mess";
 
   start();
+  ASSERT_TRUE(eventually([&] { return emails_sent().size() == 2; }));
+  for (const auto& row : emails()) {
+    EXPECT_EQ(row.status, "sent") << row.recipient;
+    EXPECT_EQ(row.attempts, 2 - (row.recipient == "bob@example.com")) << row.recipient;
+  }
+  const auto files = mail_files();
+  ASSERT_EQ(files.size(), 2u);
+  ASSERT_TRUE(files.contains(ada_id + ".eml"));
+  EXPECT_NE(files.at(ada_id + ".eml").find("ada@example.com"), std::string::npos);
+}
+
+TEST_F(NotificationsTest, AnEmailWhoseFileWasInPlaceBeforeACrashIsRecordedSentNotWrittenAgain) {
+  ASSERT_NO_FATAL_FAILURE(interrupt_delivery_to_ada());
+  // The crash came after the rename, before the outcome was recorded.
+  std::filesystem::create_directories(mail_dir());
+  const auto ada_id = ada_id_;
+  std::ofstream(mail_dir() / (ada_id + ".eml")) << "the message as written";
+
+  start();
+  ASSERT_TRUE(eventually([&] { return emails_sent().size() == 2; }));
+  for (const auto& row : emails()) EXPECT_EQ(row.status, "sent") << row.recipient;
+  EXPECT_EQ(mail_files().at(ada_id + ".eml"), "the message as written");
+  EXPECT_EQ(mail_files().size(), 2u);
+  std::set<std::string> recipients;
+  for (const auto& sent : emails_sent()) recipients.insert(sent.to);
+  EXPECT_EQ(recipients, (std::set<std::string>{"ada@example.com", "bob@example.com"}));
+}
+
+TEST_F(NotificationsTest, AnInterruptedEmailAMailerCannotAccountForIsMarkedUnknownAndNeverSent) {
+  ASSERT_NO_FATAL_FAILURE(interrupt_delivery_to_ada());
+  auto mailer = std::make_unique<ScriptedMailer>(std::vector<DeliveryStatus>{});
+  auto* scripted = mailer.get();
+  start(std::move(mailer));
   ASSERT_TRUE(eventually([&] { return emails_sent().size() == 1; }));
   EXPECT_EQ(emails_sent()[0].to, "bob@example.com");
   for (const auto& row : emails()) {
@@ -415,7 +466,7 @@ TEST_F(NotificationsTest, AnEmailInterruptedDuringDeliveryIsMarkedUnknownAtResta
   auto again = app_->sender().send_due({});
   ASSERT_TRUE(again);
   EXPECT_EQ(*again, 0u);
-  EXPECT_EQ(mail_files().size(), 1u);
+  EXPECT_EQ(scripted->calls(), 1u);
   EXPECT_EQ(emails_sent().size(), 1u);
 }
 

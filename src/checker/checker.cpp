@@ -218,9 +218,17 @@ Check one_email_per_trigger(Store& store) {
   if (!rows) return c;
   std::map<std::string, std::map<std::string, int>> by_order;  // order → kind → count
   std::set<std::string> triggers;
+  size_t unconfirmed = 0;
   for (const auto& r : *rows) {
     if (!triggers.insert(r[3]).second) violate(c, "two emails for event " + r[3]);
-    if (r[2] != "sent") violate(c, "email for " + r[3] + " is " + r[2]);
+    if (r[2] == "unknown") {
+      ++unconfirmed;
+      if (c.notes.size() < kShown)
+        c.notes.push_back("email for " + r[3] + " was interrupted by a crash mid-delivery; " +
+                          "whether it arrived is unknown and it is not sent twice");
+    } else if (r[2] != "sent") {
+      violate(c, "email for " + r[3] + " is " + r[2]);
+    }
     if (r[0].empty()) continue;
     for (const char* kind : {"confirmed", "cancelled", "dispatched", "delivered"}) {
       if (r[1].find(kind) != std::string::npos) ++by_order[r[0]][kind];
@@ -244,6 +252,7 @@ Check one_email_per_trigger(Store& store) {
     }
   }
   c.detail = std::to_string(rows->size()) + " emails";
+  if (unconfirmed > 0) c.detail += ", " + std::to_string(unconfirmed) + " unconfirmed";
   return c;
 }
 
@@ -276,7 +285,8 @@ nlohmann::json Verdict::to_json() const {
                              {"ok", c.ok},
                              {"detail", c.detail},
                              {"violation_count", c.violation_count},
-                             {"violations", c.violations}});
+                             {"violations", c.violations},
+                             {"notes", c.notes}});
   }
   return out;
 }
@@ -288,6 +298,7 @@ std::string Verdict::to_text() const {
     if (!c.detail.empty()) out << " (" << c.detail << ")";
     out << '\n';
     for (const auto& v : c.violations) out << "        " << v << '\n';
+    for (const auto& n : c.notes) out << "        note: " << n << '\n';
     if (c.violation_count > c.violations.size())
       out << "        … and " << c.violation_count - c.violations.size() << " more\n";
   }

@@ -7,7 +7,8 @@
 //   - at most one authorised payment per order, a refund for every cancelled paid order, and an
 //     authorised (never refunded) payment for every completed order
 //   - reservations agree with orders: none held for a terminal order, shipped for completed ones
-//   - one email per triggering event, none left half-sent
+//   - one email per triggering event, none left half-sent; an email whose delivery a crash
+//     interrupted and nobody can confirm (`unknown`, SMTP) keeps "at most one" and is a note
 //   - no event left in any service's outbox
 #pragma once
 
@@ -25,6 +26,7 @@ struct Check {
   std::vector<std::string> violations;  // the first few, in plain words
   size_t violation_count = 0;
   std::string detail;                    // what was looked at, e.g. "64 SKUs"
+  std::vector<std::string> notes;        // what holds but deserves an operator's look
 };
 
 struct Verdict {

@@ -107,6 +107,26 @@ TEST_F(CheckerTest, AMissingOrDuplicateEmailAndAPendingOutboxAreReported) {
   EXPECT_NE(outbox.violations[0].find("cart: 1 events not yet published"), std::string::npos);
 }
 
+TEST_F(CheckerTest, AnEmailLeftUnconfirmedByACrashIsANoteButAFailedOrPendingOneIsAViolation) {
+  exec("notifications", "UPDATE emails SET status = 'unknown' WHERE email_id = 'e2';");
+  auto verdict = check_store(dir_);
+  const auto& unconfirmed = find(verdict, "one email per triggering event");
+  EXPECT_TRUE(verdict.ok()) << verdict.to_text();
+  ASSERT_EQ(unconfirmed.notes.size(), 1u);
+  EXPECT_NE(unconfirmed.notes[0].find("email for t2 was interrupted by a crash"), std::string::npos);
+  EXPECT_NE(unconfirmed.detail.find("1 unconfirmed"), std::string::npos) << unconfirmed.detail;
+  EXPECT_NE(verdict.to_text().find("note: email for t2"), std::string::npos) << verdict.to_text();
+  EXPECT_EQ(verdict.to_json()["checks"][4]["notes"].size(), 1u);
+
+  for (const char* status : {"failed", "pending", "sending"}) {
+    exec("notifications", std::string("UPDATE emails SET status = '") + status + "' WHERE email_id = 'e3';");
+    verdict = check_store(dir_);
+    const auto& emails = find(verdict, "one email per triggering event");
+    ASSERT_FALSE(emails.ok) << status;
+    EXPECT_EQ(emails.violations[0], std::string("email for t3 is ") + status);
+  }
+}
+
 TEST_F(CheckerTest, AMissingDatabaseIsAViolationNotACrash) {
   std::filesystem::remove_all(dir_ / "payments");
   const auto verdict = check_store(dir_);
