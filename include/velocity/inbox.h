@@ -3,12 +3,15 @@
 // second effect. Rows older than the window are deleted by clean_up(); a duplicate arriving
 // after that is handled again, so the window must exceed the longest redelivery delay (the
 // bus's retry tiers and DLQ redrive included). Thread-safe; the store must outlive the Inbox.
+// InboxBatch handles several events in one transaction (group commit): one commit for all of
+// them, while each event is still recorded and undone on its own (a SAVEPOINT per event).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "velocity/result.h"
@@ -41,6 +44,8 @@ struct InboxOptions {
   std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); };
 };
 
+class InboxBatch;
+
 class Inbox {
  public:
   using Handler = std::function<Result<void>(Transaction&)>;
@@ -50,12 +55,48 @@ class Inbox {
   // A handler error rolls back everything (the event id stays unrecorded, so a redelivery
   // runs it again) and is returned. Exceptions from the handler roll back and propagate.
   [[nodiscard]] Result<InboxOutcome> handle(std::string_view event_id, const Handler& handler);
+  // Opens a transaction for several events; see InboxBatch.
+  [[nodiscard]] Result<InboxBatch> begin_batch();
   // Deletes records older than the dedupe window; returns how many.
   [[nodiscard]] Result<int64_t> clean_up();
 
  private:
   InboxStore& store_;
   InboxOptions options_;
+};
+
+// Several events handled in one transaction: handle() each of them, then commit() once. Each
+// event runs inside its own savepoint, so a handler error undoes that event's writes and its
+// inbox record only; the other events' effects stay and commit together. Nothing is durable
+// before commit(); destroying the batch without it (or a crash) undoes every event, so all of
+// them are handled again when redelivered. The batch holds the database's lock from
+// begin_batch() to commit(). Used by one thread at a time; move-only.
+class InboxBatch {
+ public:
+  InboxBatch(InboxBatch&&) noexcept = default;
+  InboxBatch& operator=(InboxBatch&&) = delete;
+  InboxBatch(const InboxBatch&) = delete;
+
+  // Like Inbox::handle, inside the batch's transaction. An error from the handler (or an
+  // exception, which propagates) rolls back to the event's savepoint. If the database cannot
+  // roll back to the savepoint, the batch is broken: this and every later call fail, and
+  // commit() fails, undoing everything.
+  [[nodiscard]] Result<InboxOutcome> handle(std::string_view event_id, const Inbox::Handler& handler);
+  // Commits every event handled successfully so far; the batch is finished afterwards.
+  [[nodiscard]] Result<void> commit();
+  // Events handled (not duplicates) so far.
+  size_t handled() const { return handled_; }
+
+ private:
+  friend class Inbox;
+  InboxBatch(InboxStore& store, Transaction tx, std::function<std::chrono::system_clock::time_point()> clock)
+      : store_(&store), tx_(std::move(tx)), clock_(std::move(clock)) {}
+
+  InboxStore* store_;
+  Transaction tx_;
+  std::function<std::chrono::system_clock::time_point()> clock_;
+  std::optional<Error> broken_;
+  size_t handled_ = 0;
 };
 
 }  // namespace velocity

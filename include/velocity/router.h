@@ -4,8 +4,9 @@
 // concurrently on a small worker pool. Failures are retried in place with backoff, then through
 // the retry topics `<topic>.retry.<n>` (which the router also consumes, each message waiting
 // for its due time without holding up other keys), then dead-lettered to `<topic>.dlq` with
-// provenance headers (dead_letter.h). Register handlers and middleware before start(); after
-// that the router is thread-safe. The Subscriber and Publisher must outlive the router.
+// provenance headers (dead_letter.h). Optionally several ready events are handled in one batch
+// with one commit (batch_with). Register handlers, middleware and the batch before start();
+// after that the router is thread-safe. The Subscriber and Publisher must outlive the router.
 #pragma once
 
 #include <chrono>
@@ -62,7 +63,25 @@ struct RouterOptions {
   size_t max_in_flight = 1000;
   RetryPolicy retry;
   UnknownTypePolicy unknown_types = UnknownTypePolicy::kDeadLetter;
+  // With batch_with(): at most this many events per batch (1 turns batching off).
+  size_t max_batch = 64;
 };
+
+// Group commit: the effects of several handler calls made durable at once. The router opens a
+// batch when a worker finds more than one event ready (never waiting for more), runs each
+// event's handler through run(), then commit()s and acks the events only once that returned
+// success. A failed run() must leave no effect of that event and keep the others' (a savepoint
+// per event); the router then sends that event, and the events of its key after it in the
+// batch, through the usual retries after the commit, so the order per key holds. A failed
+// commit() must leave no effect at all: every event of the batch is handled again on its own.
+// A batch is used by one worker thread, which calls the handler inside run() on that thread.
+class HandlerBatch {
+ public:
+  virtual ~HandlerBatch() = default;  // without commit(): every effect is undone
+  [[nodiscard]] virtual Result<void> run(const Event& event, const Handler& handler) = 0;
+  [[nodiscard]] virtual Result<void> commit() = 0;
+};
+using HandlerBatchFactory = std::function<Result<std::unique_ptr<HandlerBatch>>()>;
 
 std::string retry_topic(const std::string& topic, size_t tier);  // "<topic>.retry.<tier>", 1-based
 std::string dead_letter_topic(const std::string& topic);         // "<topic>.dlq"
@@ -94,6 +113,10 @@ class Router {
 
   // Middleware registered first is outermost.
   void use(Middleware middleware);
+
+  // Handles ready events in batches opened by `open` (see HandlerBatch), up to
+  // options.max_batch at a time.
+  void batch_with(HandlerBatchFactory open);
 
   // Subscribes to the topic and its retry topics and starts the workers.
   [[nodiscard]] Result<void> start();

@@ -6,7 +6,9 @@
 #include <condition_variable>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common/log.h"
 #include "toolkit/events/delay_queue.h"
@@ -46,6 +48,7 @@ struct RouterMetrics {
   std::unordered_map<std::string, metrics::Histogram*> handler_seconds;
   metrics::Counter* retries = nullptr;
   metrics::Counter* dead_letters = nullptr;
+  metrics::Histogram* batch_events = nullptr;
 
   void init(const std::vector<std::string>& topics, const std::string& main_topic,
             const std::vector<std::string>& types) {
@@ -69,6 +72,9 @@ struct RouterMetrics {
                                 {{"topic", main_topic}});
     dead_letters = &registry.counter("velocity_dead_letters_total",
                                      "Events published to the dead-letter topic", {{"topic", main_topic}});
+    batch_events = &registry.histogram("velocity_handler_batch_events",
+                                       "Events whose effects one batch commit made durable",
+                                       {{"topic", main_topic}}, {1, 2, 4, 8, 16, 32, 64, 128, 256});
   }
 
   void count_consumed(const std::string& topic, std::string_view type) {
@@ -90,7 +96,8 @@ struct Router::Impl {
   std::unordered_map<std::string, size_t> tier_of_topic;  // topic → 0 (main) or 1..n
 
   std::vector<std::unique_ptr<Subscription>> subscriptions;
-  std::unique_ptr<events::KeyedWorkers> workers;
+  HandlerBatchFactory open_batch;
+  std::unique_ptr<events::KeyedWorkers<std::shared_ptr<Delivery>>> workers;
   std::unique_ptr<events::DelayQueue> delays;
   RouterMetrics meters;
 
@@ -103,9 +110,21 @@ struct Router::Impl {
   Impl(Subscriber& s, Publisher& p, RouterOptions o)
       : subscriber(s), publisher(p), options(std::move(o)) {}
 
+  // An event ready for its handler.
+  struct Prepared {
+    Event event;
+    const Handler* handler;
+    size_t tier;
+  };
+
   void on_delivery(Delivery delivery);
+  void process_ready(std::vector<std::shared_ptr<Delivery>>& ready);
+  void process_batch(std::vector<std::shared_ptr<Delivery>>& ready, HandlerBatch& batch);
   void process(Delivery& delivery);
+  std::optional<Prepared> prepare(Delivery& delivery);
+  void handle(Delivery& delivery, const Prepared& ready, int attempts, Error last);
   Result<void> call(const Handler& handler, const Event& event);
+  Result<void> call_in(HandlerBatch& batch, const Handler& handler, const Event& event);
   bool wait_backoff(int failed_attempts);
   void move_on(Delivery& delivery, size_t tier, int attempts, const Error& error, bool poisoned);
 };
@@ -120,6 +139,8 @@ void Router::on(std::string type, Handler handler) {
 }
 
 void Router::use(Middleware middleware) { impl_->middleware.push_back(std::move(middleware)); }
+
+void Router::batch_with(HandlerBatchFactory open) { impl_->open_batch = std::move(open); }
 
 Result<void> Router::start() {
   Impl& im = *impl_;
@@ -140,7 +161,9 @@ Result<void> Router::start() {
   std::vector<std::string> types;
   for (const auto& entry : im.handlers) types.push_back(entry.first);
   im.meters.init(topics, im.options.topic, types);
-  im.workers = std::make_unique<events::KeyedWorkers>(im.options.workers);
+  const size_t max_batch = im.open_batch ? im.options.max_batch : 1;
+  im.workers = std::make_unique<events::KeyedWorkers<std::shared_ptr<Delivery>>>(
+      im.options.workers, max_batch, [&im](std::vector<std::shared_ptr<Delivery>>& ready) { im.process_ready(ready); });
   im.delays = std::make_unique<events::DelayQueue>();
   // One subscription per topic so events waiting in a retry tier never use up the main
   // topic's in-flight budget.
@@ -188,7 +211,7 @@ void Router::Impl::on_delivery(Delivery delivery) {
           due,
           [this, shared] {
             const std::string key = shared->message.key;
-            workers->submit(key, [this, shared] { process(*shared); });
+            workers->submit(key, shared);
           },
           [shared] { shared->nack(); });
       return;
@@ -196,13 +219,23 @@ void Router::Impl::on_delivery(Delivery delivery) {
   }
   auto shared = std::make_shared<Delivery>(std::move(delivery));
   const std::string key = shared->message.key;
-  workers->submit(key, [this, shared] { process(*shared); });
+  workers->submit(key, std::move(shared));
 }
 
 Result<void> Router::Impl::call(const Handler& handler, const Event& event) {
   // Exceptions stop here: the event fails like any other error and the worker keeps serving.
   try {
     return handler(event);
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::kInternal, std::string("handler threw: ") + e.what());
+  } catch (...) {
+    return fail(ErrorCode::kInternal, "handler threw a non-exception");
+  }
+}
+
+Result<void> Router::Impl::call_in(HandlerBatch& batch, const Handler& handler, const Event& event) {
+  try {
+    return batch.run(event, handler);
   } catch (const std::exception& e) {
     return fail(ErrorCode::kInternal, std::string("handler threw: ") + e.what());
   } catch (...) {
@@ -221,44 +254,53 @@ bool Router::Impl::wait_backoff(int failed_attempts) {
 }
 
 void Router::Impl::process(Delivery& delivery) {
+  // Everything done for this delivery, logs and what the handler publishes, belongs to the
+  // trace the event came with (or a new one).
+  trace::Scope scope(trace::continue_from(delivery.message));
+  auto ready = prepare(delivery);
+  if (ready) handle(delivery, *ready, 0, Error{ErrorCode::kInternal, ""});
+}
+
+std::optional<Router::Impl::Prepared> Router::Impl::prepare(Delivery& delivery) {
   const Message& message = delivery.message;
   const auto tier_it = tier_of_topic.find(message.topic);
   const size_t tier = tier_it == tier_of_topic.end() ? 0 : tier_it->second;
-  // Everything done for this delivery, logs and what the handler publishes, belongs to the
-  // trace the event came with (or a new one).
-  trace::Scope scope(trace::continue_from(message));
   auto event = from_message(message);
   if (!event) {
     meters.count_consumed(message.topic, kMalformedTypeLabel);
     log::warn("router {}: malformed event at {}/{}/{}: {}", options.topic, message.topic,
               message.partition, message.offset, event.error().message());
     move_on(delivery, tier, 0, event.error(), true);
-    return;
+    return std::nullopt;
   }
   const auto handler = handlers.find(event->type);
   if (handler == handlers.end()) {
     meters.count_consumed(message.topic, kUnknownTypeLabel);
     if (options.unknown_types == UnknownTypePolicy::kIgnore) {
       delivery.ack();
-      return;
+      return std::nullopt;
     }
     move_on(delivery, tier, 0,
             Error{ErrorCode::kNotFound, "no handler for event type " + event->type}, true);
-    return;
+    return std::nullopt;
   }
   meters.count_consumed(message.topic, event->type);
-  metrics::Histogram& seconds = *meters.handler_seconds.at(event->type);
+  return Prepared{std::move(*event), &handler->second, tier};
+}
+
+// `attempts` calls already failed (the last with `last`), e.g. once inside a batch.
+void Router::Impl::handle(Delivery& delivery, const Prepared& ready, int attempts, Error last) {
+  const Event& event = ready.event;
+  metrics::Histogram& seconds = *meters.handler_seconds.at(event.type);
   const int max_attempts = std::max(1, options.retry.in_place_attempts);
-  Error last{ErrorCode::kInternal, ""};
-  int attempts = 0;
-  while (attempts < max_attempts) {
+  while (attempts < max_attempts && !(attempts > 0 && is_poison(last))) {
     if (attempts > 0 && !wait_backoff(attempts)) {
       delivery.nack();  // stopping: the bus hands it out again later
       return;
     }
-    if (attempts > 0 || tier > 0) meters.retries->inc();
+    if (attempts > 0 || ready.tier > 0) meters.retries->inc();
     const auto call_start = std::chrono::steady_clock::now();
-    auto result = call(handler->second, *event);
+    auto result = call(*ready.handler, event);
     seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - call_start).count());
     ++attempts;
     if (result) {
@@ -266,11 +308,111 @@ void Router::Impl::process(Delivery& delivery) {
       return;
     }
     last = std::move(result.error());
-    if (is_poison(last)) break;
   }
-  log::warn("router {}: event {} ({}) failed {} time(s) at tier {}: {}", options.topic, event->id,
-            event->type, attempts, tier, last.message());
-  move_on(delivery, tier, attempts, last, is_poison(last));
+  log::warn("router {}: event {} ({}) failed {} time(s) at tier {}: {}", options.topic, event.id,
+            event.type, attempts, ready.tier, last.message());
+  move_on(delivery, ready.tier, attempts, last, is_poison(last));
+}
+
+void Router::Impl::process_ready(std::vector<std::shared_ptr<Delivery>>& ready) {
+  // One event ready: no batch, so a lone event costs what it did before batching.
+  if (ready.size() > 1 && open_batch) {
+    Result<std::unique_ptr<HandlerBatch>> batch = fail(ErrorCode::kInternal, "no batch");
+    try {
+      batch = open_batch();
+    } catch (const std::exception& e) {
+      batch = fail(ErrorCode::kInternal, std::string("opening a batch threw: ") + e.what());
+    }
+    if (batch && *batch) {
+      process_batch(ready, **batch);
+      return;
+    }
+    log::warn("router {}: cannot open a batch, handling {} events one by one: {}", options.topic,
+              ready.size(), batch ? std::string("no batch") : batch.error().message());
+  }
+  for (auto& delivery : ready) process(*delivery);
+}
+
+void Router::Impl::process_batch(std::vector<std::shared_ptr<Delivery>>& ready, HandlerBatch& batch) {
+  enum class State { kSettled, kInBatch, kFailed, kHeld };
+  struct Entry {
+    Delivery* delivery;
+    State state;
+    std::optional<Prepared> prepared;
+    Error error{ErrorCode::kInternal, ""};
+  };
+  std::vector<Entry> entries;
+  entries.reserve(ready.size());
+  // Keys with an event that failed in this batch: their later events wait for it, outside
+  // the batch, so that one key's events are still handled in order.
+  std::unordered_set<std::string> held;
+  for (auto& shared : ready) {
+    Delivery& delivery = *shared;
+    if (held.contains(delivery.message.key)) {
+      entries.push_back(Entry{&delivery, State::kHeld, std::nullopt});
+      continue;
+    }
+    trace::Scope scope(trace::continue_from(delivery.message));
+    auto prepared = prepare(delivery);
+    if (!prepared) {
+      // Settled already (no handler, malformed): acking a later offset first is safe, the bus
+      // commits a partition's position only up to its first unacked message.
+      entries.push_back(Entry{&delivery, State::kSettled, std::nullopt});
+      continue;
+    }
+    if (prepared->tier > 0) meters.retries->inc();
+    const auto call_start = std::chrono::steady_clock::now();
+    auto result = call_in(batch, *prepared->handler, prepared->event);
+    meters.handler_seconds.at(prepared->event.type)
+        ->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - call_start).count());
+    if (result) {
+      entries.push_back(Entry{&delivery, State::kInBatch, std::move(prepared)});
+    } else {
+      held.insert(delivery.message.key);
+      entries.push_back(Entry{&delivery, State::kFailed, std::move(prepared), std::move(result.error())});
+    }
+  }
+  Result<void> committed = fail(ErrorCode::kInternal, "no commit");
+  try {
+    committed = batch.commit();
+  } catch (const std::exception& e) {
+    committed = fail(ErrorCode::kInternal, std::string("batch commit threw: ") + e.what());
+  }
+  if (committed) {
+    // Durable: now the positions may be committed.
+    size_t in_batch = 0;
+    for (auto& entry : entries) {
+      if (entry.state != State::kInBatch) continue;
+      entry.delivery->ack();
+      ++in_batch;
+    }
+    meters.batch_events->observe(static_cast<double>(in_batch));
+  } else {
+    log::warn("router {}: a batch of {} events did not commit, handling them one by one: {}",
+              options.topic, entries.size(), committed.error().message());
+  }
+  // In arrival order, so a key's held events follow its failed one.
+  for (auto& entry : entries) {
+    Delivery& delivery = *entry.delivery;
+    switch (entry.state) {
+      case State::kSettled:
+        break;
+      case State::kInBatch:
+        if (!committed) {
+          trace::Scope scope(trace::continue_from(delivery.message));
+          handle(delivery, *entry.prepared, 0, Error{ErrorCode::kInternal, ""});
+        }
+        break;
+      case State::kFailed: {
+        trace::Scope scope(trace::continue_from(delivery.message));
+        handle(delivery, *entry.prepared, 1, std::move(entry.error));
+        break;
+      }
+      case State::kHeld:
+        process(delivery);
+        break;
+    }
+  }
 }
 
 void Router::Impl::move_on(Delivery& delivery, size_t tier, int attempts, const Error& error,

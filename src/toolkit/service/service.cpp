@@ -40,6 +40,38 @@ Result<std::vector<std::chrono::milliseconds>> parse_delays(std::string_view tex
   return delays;
 }
 
+// The inbox batch open on this thread, if any. The router runs every handler of a batch on the
+// thread that opened it, inside HandlerBatch::run, so the handler finds the batch here.
+thread_local InboxBatch* current_batch = nullptr;
+
+// A router batch over one inbox transaction: each event's inbox record, writes and emitted
+// events inside its own savepoint, one commit for all; `committed` wakes the relay and timers.
+class InboxHandlerBatch final : public HandlerBatch {
+ public:
+  InboxHandlerBatch(InboxBatch batch, std::function<void()> committed)
+      : batch_(std::move(batch)), committed_(std::move(committed)) {}
+
+  Result<void> run(const Event& event, const Handler& handler) override {
+    InboxBatch* const outer = current_batch;
+    current_batch = &batch_;
+    struct Restore {
+      InboxBatch* outer;
+      ~Restore() { current_batch = outer; }
+    } restore{outer};
+    return handler(event);
+  }
+
+  Result<void> commit() override {
+    auto done = batch_.commit();
+    if (done && batch_.handled() > 0) committed_();
+    return done;
+  }
+
+ private:
+  InboxBatch batch_;
+  std::function<void()> committed_;
+};
+
 std::string random_hex(size_t bytes) {
   std::vector<unsigned char> raw(bytes);
   randombytes_buf(raw.data(), raw.size());
@@ -82,6 +114,9 @@ Result<ServiceConfig> ServiceConfig::from_env(std::string name, std::string_view
   auto outbox_poll = env.duration("VELOCITY_OUTBOX_POLL", c.outbox_poll);
   if (!outbox_poll) return std::unexpected(outbox_poll.error());
   c.outbox_poll = *outbox_poll;
+  auto batch = env.integer("VELOCITY_MAX_BATCH", static_cast<int64_t>(c.max_batch), 1, 4096);
+  if (!batch) return std::unexpected(batch.error());
+  c.max_batch = static_cast<size_t>(*batch);
   auto timer_poll = env.duration("VELOCITY_TIMER_POLL", c.timer_poll);
   if (!timer_poll) return std::unexpected(timer_poll.error());
   c.timer_poll = *timer_poll;
@@ -363,11 +398,27 @@ Result<void> Service::start() {
     options.workers = im.config.workers;
     options.retry = im.config.retry;
     options.unknown_types = UnknownTypePolicy::kIgnore;
+    options.max_batch = im.config.max_batch;
     auto router = std::make_unique<Router>(*im.subscriber, *im.publisher, options);
+    router->batch_with([this]() -> Result<std::unique_ptr<HandlerBatch>> {
+      auto batch = impl_->inbox->begin_batch();
+      if (!batch) return std::unexpected(batch.error());
+      return std::make_unique<InboxHandlerBatch>(std::move(*batch), [this] {
+        impl_->relay->notify();
+        if (impl_->timers) impl_->timers->notify();
+      });
+    });
     for (auto& [type, handler] : typed) {
       router->on(type, [this, h = handler](const Event& event) -> Result<void> {
-        auto outcome = impl_->inbox->handle(event.source + "/" + event.id,
-                                            [&](Transaction& tx) { return h(tx, event); });
+        const std::string event_id = event.source + "/" + event.id;
+        const auto in_tx = [&](Transaction& tx) { return h(tx, event); };
+        if (current_batch) {
+          // Inside a batch: committed (and the relay woken) with the batch.
+          auto outcome = current_batch->handle(event_id, in_tx);
+          if (!outcome) return std::unexpected(outcome.error());
+          return {};
+        }
+        auto outcome = impl_->inbox->handle(event_id, in_tx);
         if (!outcome) return std::unexpected(outcome.error());
         if (*outcome == InboxOutcome::kHandled) {
           impl_->relay->notify();
