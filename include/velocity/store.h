@@ -1,8 +1,9 @@
-// Storage for a service's own data: one SQLite database file (WAL mode) behind a thin, safe
-// interface — a Database, RAII Transactions and prepared statements whose values are always
-// bound as parameters, never spliced into SQL. A Database is thread-safe: each Transaction holds
-// the database's lock from begin() until commit, rollback or destruction, so a thread must not
-// begin a second transaction on the same Database while it holds one (that deadlocks).
+// Storage for a service's own data: one SQLite database file (WAL mode) or one PostgreSQL
+// database behind a thin, safe interface — a Database, RAII Transactions and prepared statements
+// whose values are always bound as parameters (written `?` for both engines), never spliced into
+// SQL. A Database is thread-safe: each Transaction holds the database's lock from begin() until
+// commit, rollback or destruction, so a thread must not begin a second transaction on the same
+// Database while it holds one (that deadlocks).
 // Format, durability and locking choices: docs/toolkit-store.md.
 #pragma once
 
@@ -21,10 +22,12 @@
 
 #include "velocity/result.h"
 
-struct sqlite3;
-struct sqlite3_stmt;
-
 namespace velocity {
+
+namespace store {
+class Engine;
+class Rows;
+}  // namespace store
 
 // The clock of every stored time (milliseconds since the Unix epoch on disk).
 using StoreClock = std::chrono::system_clock;
@@ -61,13 +64,20 @@ class SqlParam {
 
 // synchronous=FULL fsyncs the WAL at every commit, so a committed transaction survives power
 // loss; kNormal survives a process crash (kill -9) but may lose the last commits on power loss.
+// On PostgreSQL kFull is synchronous_commit=on and kNormal synchronous_commit=off (a crash of
+// the service loses nothing; a crash of the server may lose the last commits).
 enum class Durability { kFull, kNormal };
 
 struct DatabaseOptions {
   Durability durability = Durability::kFull;
-  // How long a writer waits for another connection (another process) holding the write lock.
+  // How long a writer waits for another connection (another process) holding the write lock
+  // (on PostgreSQL: lock_timeout).
   std::chrono::milliseconds busy_timeout{5000};
 };
+
+// Which SQL a Database speaks beyond the shared subset (DDL, upserts); stores pick their
+// statements by it. Placeholders are `?` for both.
+enum class SqlDialect { kSqlite, kPostgres };
 
 class Database;
 class Transaction;
@@ -91,16 +101,16 @@ class Statement {
   std::optional<int64_t> optional_int64(int column) const;
 
  private:
-  friend class Database;
-  Statement(Database* db, sqlite3_stmt* stmt, bool cached) : db_(db), stmt_(stmt), cached_(cached) {}
+  friend class Transaction;
+  explicit Statement(std::unique_ptr<store::Rows> rows);
 
-  Database* db_;
-  sqlite3_stmt* stmt_;
-  bool cached_;
+  std::unique_ptr<store::Rows> rows_;
 };
 
-// An open transaction (BEGIN IMMEDIATE: it takes the write lock at once, so it never fails
-// half-way with a lock upgrade error). Destroying it without commit() rolls back. Move-only.
+// An open transaction (SQLite: BEGIN IMMEDIATE, it takes the write lock at once, so it never
+// fails half-way with a lock upgrade error). Destroying it without commit() rolls back.
+// Move-only. On PostgreSQL a failed statement aborts the whole transaction: later statements and
+// commit() fail, so a caller must not carry on after an error as it may on SQLite.
 class Transaction {
  public:
   Transaction(Transaction&& other) noexcept;
@@ -122,10 +132,13 @@ class Transaction {
     return query_bound(sql, bound);
   }
 
-  [[nodiscard]] Result<Statement> query_bound(std::string_view sql, std::span<const SqlParam> params);
-  [[nodiscard]] Result<int64_t> execute_bound(std::string_view sql, std::span<const SqlParam> params);
+  [[nodiscard]] Result<Statement> query_bound(std::string_view sql,
+                                              std::span<const SqlParam> params);
+  [[nodiscard]] Result<int64_t> execute_bound(std::string_view sql,
+                                              std::span<const SqlParam> params);
 
-  // The rowid of the last INSERT on this database.
+  // The rowid of the last INSERT on this database (PostgreSQL: lastval(), the value the last
+  // sequence advanced to in this session; 0 when none has).
   int64_t last_insert_id() const;
 
   // Makes every write of this transaction durable (per the database's Durability) and releases
@@ -147,6 +160,10 @@ class Database {
   // Opens (creating if needed) the database file and switches it to WAL mode.
   [[nodiscard]] static Result<std::unique_ptr<Database>> open(const std::filesystem::path& path,
                                                               DatabaseOptions options = {});
+  // Connects to a PostgreSQL database: a libpq URL (postgresql://user@host:port/dbname?...) or
+  // key=value connection string. One connection, used by one transaction at a time.
+  [[nodiscard]] static Result<std::unique_ptr<Database>> connect_postgres(
+      std::string_view url, DatabaseOptions options = {});
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
@@ -156,23 +173,18 @@ class Database {
   // Runs SQL without parameters, possibly several statements (schema creation).
   [[nodiscard]] Result<void> execute_script(std::string_view sql);
 
+  // The SQLite file; empty for PostgreSQL.
   const std::filesystem::path& path() const { return path_; }
+  SqlDialect dialect() const { return dialect_; }
 
  private:
-  friend class Statement;
   friend class Transaction;
-  struct StatementCache;
-  Database(std::filesystem::path path, sqlite3* db);
-
-  // Called with mutex_ held (inside a transaction or execute_script).
-  Result<Statement> prepare(std::string_view sql, std::span<const SqlParam> params);
-  void release(sqlite3_stmt* stmt, bool cached);
-  Error error(std::string_view what, int rc) const;
+  Database(std::filesystem::path path, SqlDialect dialect, std::unique_ptr<store::Engine> engine);
 
   std::filesystem::path path_;
-  sqlite3* db_;
+  SqlDialect dialect_;
+  std::unique_ptr<store::Engine> engine_;  // used only with mutex_ held
   std::mutex mutex_;
-  std::unique_ptr<StatementCache> cache_;
 };
 
 }  // namespace velocity

@@ -1,204 +1,65 @@
-#include <sqlite3.h>
-
+// Database, Transaction and Statement: the engine-neutral part. The engines are in
+// sqlite_engine.cpp and postgres_engine.cpp.
 #include <string>
-#include <unordered_map>
-#include <vector>
 
+#include "toolkit/store/engine.h"
 #include "velocity/store.h"
 
 namespace velocity {
 
-// Prepared statements are kept per SQL text: services run the same few statements for every
-// event, and preparing dominates the cost of a small insert. A statement already handed out
-// (the same SQL used twice at once in one transaction) is prepared afresh and finalized later.
-struct Database::StatementCache {
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  struct Entry {
-    sqlite3_stmt* stmt = nullptr;
-    bool in_use = false;
-  };
-  std::unordered_map<std::string, Entry, Hash, std::equal_to<>> entries;
-  std::unordered_map<sqlite3_stmt*, Entry*> by_stmt;
-};
-
-namespace {
-
-ErrorCode code_for(int rc) {
-  switch (rc & 0xff) {
-    case SQLITE_CONSTRAINT: return ErrorCode::kAlreadyExists;
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED: return ErrorCode::kTimeout;
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: return ErrorCode::kCorrupt;
-    case SQLITE_IOERR:
-    case SQLITE_FULL:
-    case SQLITE_CANTOPEN:
-    case SQLITE_READONLY:
-    case SQLITE_PERM: return ErrorCode::kIo;
-    case SQLITE_TOOBIG: return ErrorCode::kTooLarge;
-    default: return ErrorCode::kInternal;
-  }
-}
-
-int bind(sqlite3_stmt* stmt, int index, const SqlParam& param) {
-  return std::visit(
-      [&](const auto& v) -> int {
-        using V = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<V, std::nullptr_t>) {
-          return sqlite3_bind_null(stmt, index);
-        } else if constexpr (std::is_same_v<V, int64_t>) {
-          return sqlite3_bind_int64(stmt, index, v);
-        } else if constexpr (std::is_same_v<V, double>) {
-          return sqlite3_bind_double(stmt, index, v);
-        } else if constexpr (std::is_same_v<V, std::string_view>) {
-          return sqlite3_bind_text64(stmt, index, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
-        } else {
-          // A zero-length blob from a null pointer would bind NULL; keep it an empty blob.
-          static const char kEmpty = 0;
-          const char* data = v.bytes.data() ? v.bytes.data() : &kEmpty;
-          return sqlite3_bind_blob64(stmt, index, data, v.bytes.size(), SQLITE_TRANSIENT);
-        }
-      },
-      param.value());
-}
-
-}  // namespace
-
 // ---- Database ----
 
-Database::Database(std::filesystem::path path, sqlite3* db)
-    : path_(std::move(path)), db_(db), cache_(std::make_unique<StatementCache>()) {}
+Database::Database(std::filesystem::path path, SqlDialect dialect,
+                   std::unique_ptr<store::Engine> engine)
+    : path_(std::move(path)), dialect_(dialect), engine_(std::move(engine)) {}
 
-Database::~Database() {
-  for (auto& [sql, entry] : cache_->entries) sqlite3_finalize(entry.stmt);
-  sqlite3_close_v2(db_);
+Database::~Database() = default;
+
+Result<std::unique_ptr<Database>> Database::open(const std::filesystem::path& path,
+                                                 DatabaseOptions options) {
+  auto engine = store::open_sqlite_engine(path, options);
+  if (!engine) return std::unexpected(engine.error());
+  return std::unique_ptr<Database>(new Database(path, SqlDialect::kSqlite, std::move(*engine)));
 }
 
-Result<std::unique_ptr<Database>> Database::open(const std::filesystem::path& path, DatabaseOptions options) {
-  sqlite3* raw = nullptr;
-  // FULLMUTEX is belt and braces: our own mutex already serialises use of the connection.
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
-  if (rc != SQLITE_OK) {
-    std::string message = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
-    sqlite3_close_v2(raw);
-    return fail(code_for(rc), "open database " + path.string() + ": " + message);
-  }
-  std::unique_ptr<Database> db(new Database(path, raw));
-  sqlite3_busy_timeout(raw, static_cast<int>(options.busy_timeout.count()));
-  sqlite3_extended_result_codes(raw, 1);
-
-  std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=";
-  pragmas += options.durability == Durability::kFull ? "FULL;" : "NORMAL;";
-  if (auto r = db->execute_script(pragmas); !r) return std::unexpected(r.error());
-
-  // journal_mode silently stays "delete" on file systems without shared memory; refuse that,
-  // since concurrent readers and our durability reasoning both assume WAL.
-  std::lock_guard lock(db->mutex_);
-  auto stmt = db->prepare("PRAGMA journal_mode", {});
-  if (!stmt) return std::unexpected(stmt.error());
-  auto row = stmt->next();
-  if (!row) return std::unexpected(row.error());
-  if (!*row || stmt->text(0) != "wal") {
-    return fail(ErrorCode::kUnsupported, "database " + path.string() + " cannot use WAL journal mode");
-  }
-  return db;
+Result<std::unique_ptr<Database>> Database::connect_postgres(std::string_view url,
+                                                             DatabaseOptions options) {
+  auto engine = store::connect_postgres_engine(url, options);
+  if (!engine) return std::unexpected(engine.error());
+  return std::unique_ptr<Database>(new Database({}, SqlDialect::kPostgres, std::move(*engine)));
 }
 
 Result<Transaction> Database::begin() {
   std::unique_lock lock(mutex_);
-  int rc = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) return std::unexpected(error("begin transaction", rc));
+  if (auto r = engine_->begin(); !r) return std::unexpected(r.error());
   return Transaction(this, std::move(lock));
 }
 
 Result<void> Database::execute_script(std::string_view sql) {
   std::lock_guard lock(mutex_);
-  std::string text(sql);
-  char* message = nullptr;
-  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message);
-  if (rc != SQLITE_OK) {
-    std::string what = message ? message : sqlite3_errstr(rc);
-    sqlite3_free(message);
-    return fail(code_for(rc), "execute script on " + path_.string() + ": " + what);
-  }
-  return {};
-}
-
-Error Database::error(std::string_view what, int rc) const {
-  return Error{code_for(rc), std::string(what) + " on " + path_.string() + ": " + sqlite3_errmsg(db_)};
-}
-
-Result<Statement> Database::prepare(std::string_view sql, std::span<const SqlParam> params) {
-  sqlite3_stmt* stmt = nullptr;
-  bool cached = false;
-  auto found = cache_->entries.find(sql);
-  if (found != cache_->entries.end() && !found->second.in_use) {
-    stmt = found->second.stmt;
-    found->second.in_use = true;
-    cached = true;
-  } else {
-    int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
-    if (rc != SQLITE_OK) return std::unexpected(error("prepare '" + std::string(sql) + "'", rc));
-    if (found == cache_->entries.end()) {
-      auto [it, inserted] = cache_->entries.emplace(std::string(sql), StatementCache::Entry{stmt, true});
-      cache_->by_stmt[stmt] = &it->second;
-      cached = true;
-    }
-  }
-  Statement statement(this, stmt, cached);
-  if (static_cast<int>(params.size()) != sqlite3_bind_parameter_count(stmt)) {
-    return fail(ErrorCode::kInvalidArgument, "statement '" + std::string(sql) + "' takes " +
-                                                 std::to_string(sqlite3_bind_parameter_count(stmt)) +
-                                                 " parameters, got " + std::to_string(params.size()));
-  }
-  for (size_t i = 0; i < params.size(); ++i) {
-    int rc = bind(stmt, static_cast<int>(i) + 1, params[i]);
-    if (rc != SQLITE_OK) return std::unexpected(error("bind parameter", rc));
-  }
-  return statement;
-}
-
-void Database::release(sqlite3_stmt* stmt, bool cached) {
-  if (!cached) {
-    sqlite3_finalize(stmt);
-    return;
-  }
-  sqlite3_reset(stmt);
-  sqlite3_clear_bindings(stmt);
-  cache_->by_stmt.at(stmt)->in_use = false;
+  return engine_->execute_script(sql);
 }
 
 // ---- Statement ----
 
-Statement::Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_), cached_(other.cached_) {
-  other.stmt_ = nullptr;
-}
-
-Statement::~Statement() {
-  if (stmt_) db_->release(stmt_, cached_);
-}
+Statement::Statement(std::unique_ptr<store::Rows> rows) : rows_(std::move(rows)) {}
+Statement::Statement(Statement&& other) noexcept = default;
+Statement::~Statement() = default;
 
 Result<bool> Statement::next() {
-  int rc = sqlite3_step(stmt_);
-  if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
-  return std::unexpected(db_->error("step '" + std::string(sqlite3_sql(stmt_)) + "'", rc));
+  return rows_->next();
 }
-
-bool Statement::is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
-int64_t Statement::int64(int column) const { return sqlite3_column_int64(stmt_, column); }
-double Statement::real(int column) const { return sqlite3_column_double(stmt_, column); }
-
+bool Statement::is_null(int column) const {
+  return rows_->is_null(column);
+}
+int64_t Statement::int64(int column) const {
+  return rows_->int64(column);
+}
+double Statement::real(int column) const {
+  return rows_->real(column);
+}
 std::string Statement::text(int column) const {
-  // Ask for the bytes first: sqlite3_column_bytes after the pointer call keeps the same format.
-  const void* data = sqlite3_column_blob(stmt_, column);
-  int size = sqlite3_column_bytes(stmt_, column);
-  if (!data || size <= 0) return {};
-  return std::string(static_cast<const char*>(data), static_cast<size_t>(size));
+  return rows_->text(column);
 }
 
 std::optional<int64_t> Statement::optional_int64(int column) const {
@@ -208,47 +69,42 @@ std::optional<int64_t> Statement::optional_int64(int column) const {
 
 // ---- Transaction ----
 
-Transaction::Transaction(Transaction&& other) noexcept : db_(other.db_), lock_(std::move(other.lock_)) {
+Transaction::Transaction(Transaction&& other) noexcept
+    : db_(other.db_), lock_(std::move(other.lock_)) {
   other.db_ = nullptr;
 }
 
-Transaction::~Transaction() { rollback(); }
+Transaction::~Transaction() {
+  rollback();
+}
 
 Result<Statement> Transaction::query_bound(std::string_view sql, std::span<const SqlParam> params) {
   if (!db_) return fail(ErrorCode::kClosed, "query on a finished transaction");
-  return db_->prepare(sql, params);
+  auto rows = db_->engine_->query(sql, params);
+  if (!rows) return std::unexpected(rows.error());
+  return Statement(std::move(*rows));
 }
 
 Result<int64_t> Transaction::execute_bound(std::string_view sql, std::span<const SqlParam> params) {
-  auto stmt = query_bound(sql, params);
-  if (!stmt) return std::unexpected(stmt.error());
-  for (;;) {
-    auto row = stmt->next();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-  }
-  return static_cast<int64_t>(sqlite3_changes64(db_->db_));
+  if (!db_) return fail(ErrorCode::kClosed, "execute on a finished transaction");
+  return db_->engine_->execute(sql, params);
 }
 
-int64_t Transaction::last_insert_id() const { return db_ ? sqlite3_last_insert_rowid(db_->db_) : 0; }
+int64_t Transaction::last_insert_id() const {
+  return db_ ? db_->engine_->last_insert_id() : 0;
+}
 
 Result<void> Transaction::commit() {
   if (!db_) return fail(ErrorCode::kClosed, "commit of a finished transaction");
-  int rc = sqlite3_exec(db_->db_, "COMMIT", nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) {
-    Error e = db_->error("commit", rc);
-    rollback();
-    return std::unexpected(std::move(e));
-  }
+  auto r = db_->engine_->commit();
   db_ = nullptr;
   lock_.unlock();
-  return {};
+  return r;
 }
 
 void Transaction::rollback() {
   if (!db_) return;
-  // After some errors SQLite has already rolled back; ROLLBACK then fails harmlessly.
-  if (!sqlite3_get_autocommit(db_->db_)) sqlite3_exec(db_->db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  db_->engine_->rollback();
   db_ = nullptr;
   if (lock_.owns_lock()) lock_.unlock();
 }

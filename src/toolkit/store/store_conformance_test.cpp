@@ -2,9 +2,13 @@
 // StoreBackend entry to the instantiation at the bottom.
 #include <gtest/gtest.h>
 
+#include <thread>
+
+#include "toolkit/store/postgres_test_server.h"
 #include "toolkit/store/store_test_util.h"
 #include "velocity/inbox.h"
 #include "velocity/outbox.h"
+#include "velocity/postgres_store.h"
 
 namespace velocity {
 namespace {
@@ -13,17 +17,28 @@ using namespace std::chrono_literals;
 
 struct StoreBackend {
   std::string name;
-  std::function<Result<std::unique_ptr<Database>>(const testing::ScratchDir&)> open_database;
+  // Makes a new, empty database and says where it is (a file path, a URL).
+  std::function<Result<std::string>(const testing::ScratchDir&)> create_database;
+  // Opens a connection to it; some cases open a second one.
+  std::function<Result<std::unique_ptr<Database>>(const std::string&)> open_database;
   std::function<Result<std::unique_ptr<OutboxStore>>(Database&)> make_outbox;
   std::function<Result<std::unique_ptr<InboxStore>>(Database&)> make_inbox;
 };
+
+// Names the backend in test listings (instead of the struct's bytes).
+void PrintTo(const StoreBackend& backend, std::ostream* out) {
+  *out << backend.name;
+}
 
 const auto kT0 = StoreClock::time_point(std::chrono::milliseconds(1'700'000'000'000));
 
 class StoreConformance : public ::testing::TestWithParam<StoreBackend> {
  protected:
   void SetUp() override {
-    auto db = GetParam().open_database(dir_);
+    auto location = GetParam().create_database(dir_);
+    ASSERT_TRUE(location) << location.error().message();
+    location_ = *location;
+    auto db = GetParam().open_database(location_);
     ASSERT_TRUE(db) << db.error().message();
     db_ = std::move(*db);
     auto outbox = GetParam().make_outbox(*db_);
@@ -36,7 +51,8 @@ class StoreConformance : public ::testing::TestWithParam<StoreBackend> {
 
   int64_t add(const std::string& key, const std::string& payload, StoreClock::time_point at = kT0) {
     auto tx = outbox_->begin();
-    Message m{.topic = "orders", .key = key, .payload = payload, .headers = {{"ce_id", key + payload}}};
+    Message m{
+        .topic = "orders", .key = key, .payload = payload, .headers = {{"ce_id", key + payload}}};
     auto id = outbox_->add(*tx, m, at);
     EXPECT_TRUE(id);
     EXPECT_TRUE(tx->commit());
@@ -52,6 +68,7 @@ class StoreConformance : public ::testing::TestWithParam<StoreBackend> {
   }
 
   testing::ScratchDir dir_;
+  std::string location_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<OutboxStore> outbox_;
   std::unique_ptr<InboxStore> inbox_;
@@ -60,7 +77,10 @@ class StoreConformance : public ::testing::TestWithParam<StoreBackend> {
 TEST_P(StoreConformance, OutboxRowsArePendingInAddOrderWithMessageIntact) {
   const std::string binary("\0\x01\xfe", 3);
   auto tx = outbox_->begin();
-  Message first{.topic = "orders", .key = "o-1", .payload = binary, .headers = {{"ce_id", "e1"}, {"empty", ""}}};
+  Message first{.topic = "orders",
+                .key = "o-1",
+                .payload = binary,
+                .headers = {{"ce_id", "e1"}, {"empty", ""}}};
   Message second{.topic = "payments", .key = "o-2", .payload = "{}", .headers = {}};
   auto id1 = outbox_->add(*tx, first, kT0);
   auto id2 = outbox_->add(*tx, second, kT0 + 5ms);
@@ -189,16 +209,59 @@ TEST_P(StoreConformance, InboxCleanupForgetsOnlyRecordsBeforeCutoff) {
   EXPECT_EQ(inbox_->record(*tx, "new", kT0 + 2h).value_or(true), false);
 }
 
+TEST_P(StoreConformance, InboxEventRecordedOnTwoConnectionsAtOnceIsNewForExactlyOne) {
+  auto other_db = GetParam().open_database(location_);
+  ASSERT_TRUE(other_db) << other_db.error().message();
+  auto other_inbox = GetParam().make_inbox(**other_db);
+  ASSERT_TRUE(other_inbox) << other_inbox.error().message();
+
+  auto tx = inbox_->begin();
+  ASSERT_TRUE(tx);
+  ASSERT_EQ(inbox_->record(*tx, "e-1", kT0).value_or(false), true);
+  // The other connection waits for this transaction's outcome (SQLite at begin, PostgreSQL at
+  // the insert), whichever moment it gets there.
+  Result<bool> other_new = false;
+  std::thread other([&] {
+    auto other_tx = (*other_inbox)->begin();
+    if (!other_tx) {
+      other_new = std::unexpected(other_tx.error());
+      return;
+    }
+    other_new = (*other_inbox)->record(*other_tx, "e-1", kT0);
+    if (other_new) (void)other_tx->commit();
+  });
+  ASSERT_TRUE(tx->commit());
+  other.join();
+  ASSERT_TRUE(other_new) << other_new.error().message();
+  EXPECT_FALSE(*other_new);
+}
+
 StoreBackend sqlite_backend() {
   return StoreBackend{
       "Sqlite",
-      [](const testing::ScratchDir& dir) { return Database::open(dir.file("store.sqlite")); },
+      [](const testing::ScratchDir& dir) -> Result<std::string> {
+        return dir.file("store.sqlite").string();
+      },
+      [](const std::string& path) { return Database::open(path); },
       [](Database& db) { return make_sqlite_outbox_store(db); },
       [](Database& db) { return make_sqlite_inbox_store(db); },
   };
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::Values(sqlite_backend()),
+// Each case gets a new database on one throwaway server per test process; a server that cannot
+// start fails every case with the reason.
+StoreBackend postgres_backend() {
+  return StoreBackend{
+      "Postgres",
+      [](const testing::ScratchDir&) { return testing::fresh_postgres_database(); },
+      [](const std::string& url) { return Database::connect_postgres(url); },
+      [](Database& db) { return make_postgres_outbox_store(db); },
+      [](Database& db) { return make_postgres_inbox_store(db); },
+  };
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance,
+                         ::testing::Values(sqlite_backend(), postgres_backend()),
                          [](const auto& backend) { return backend.param.name; });
 
 }  // namespace
