@@ -48,6 +48,7 @@ struct InFlight {
 
 struct PartitionState {
   std::map<int64_t, InFlight> in_flight;  // delivered, above the committed prefix
+  size_t unacked = 0;                     // entries of in_flight not acked yet
   int64_t commit_next = -1;               // end of the contiguous acked prefix (to commit)
   int64_t committed = -1;                 // last commit_next handed to the broker
   std::optional<int64_t> seek_to;         // set by a nack: re-read from here at seek_at
@@ -169,7 +170,9 @@ class KafkaSubscription final : public Subscription, public RdKafka::RebalanceCb
     if (it == partitions_.end() || it->second.seek_to || closing_) return;
     const int64_t offset = message.offset();
     const uint64_t id = next_delivery_id_++;
-    it->second.in_flight[offset] = InFlight{id, false};
+    InFlight& slot = it->second.in_flight[offset];
+    if (slot.delivery_id == 0 || slot.acked) ++it->second.unacked;  // new, or delivered again
+    slot = InFlight{id, false};
 
     Message m;
     m.topic = tp.first;
@@ -206,12 +209,14 @@ class KafkaSubscription final : public Subscription, public RdKafka::RebalanceCb
       if (f == st.in_flight.end() || f->second.delivery_id != s.delivery_id || f->second.acked) continue;
       if (s.ack) {
         f->second.acked = true;
+        --st.unacked;
         while (!st.in_flight.empty() && st.in_flight.begin()->second.acked) {
           st.commit_next = st.in_flight.begin()->first + 1;
           st.in_flight.erase(st.in_flight.begin());
         }
       } else {
         // This message and the ones after it are read again; they were not committed.
+        for (auto g = f; g != st.in_flight.end(); ++g) st.unacked -= g->second.acked ? 0 : 1;
         st.in_flight.erase(f, st.in_flight.end());
         st.seek_to = s.offset;
         st.seek_at = Clock::now() + config_.nack_backoff;
@@ -264,11 +269,10 @@ class KafkaSubscription final : public Subscription, public RdKafka::RebalanceCb
     }
   }
 
+  // Called for every message: counts kept per partition, not a walk over every delivery.
   size_t unacked() const {
     size_t n = 0;
-    for (const auto& [tp, st] : partitions_) {
-      for (const auto& [offset, f] : st.in_flight) n += f.acked ? 0 : 1;
-    }
+    for (const auto& [tp, st] : partitions_) n += st.unacked;
     return n;
   }
 
