@@ -23,7 +23,13 @@ class File {
   [[nodiscard]] virtual Result<size_t> read_at(uint64_t offset, std::span<std::byte> out) const = 0;
   // fdatasync: everything written so far survives a power loss once this returns.
   [[nodiscard]] virtual Result<void> sync() = 0;
+  // Sets the size; disk blocks reserved past the new size are released.
   [[nodiscard]] virtual Result<void> truncate(uint64_t size) = 0;
+  // Reserves disk blocks for [offset, offset + length) without changing size() or content
+  // (fallocate with KEEP_SIZE), so later writes there allocate nothing. Reserved blocks past
+  // size() are never readable: reads still end at size(). kUnsupported where the filesystem
+  // cannot reserve; callers treat reservation as an optimisation and carry on without it.
+  [[nodiscard]] virtual Result<void> reserve(uint64_t offset, uint64_t length) = 0;
   [[nodiscard]] virtual Result<uint64_t> size() const = 0;
   // The OS descriptor for sendfile, or -1 when the file is not an OS file.
   virtual int native_handle() const = 0;

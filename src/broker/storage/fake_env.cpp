@@ -48,6 +48,13 @@ class FakeFile final : public File {
   Result<void> truncate(uint64_t size) override {
     std::lock_guard lock(state_->mu);
     node_->content.resize(size);
+    node_->reserved_end = std::min<uint64_t>(node_->reserved_end, size);
+    return {};
+  }
+
+  Result<void> reserve(uint64_t offset, uint64_t length) override {
+    std::lock_guard lock(state_->mu);
+    node_->reserved_end = std::max(node_->reserved_end, offset + length);
     return {};
   }
 
@@ -84,6 +91,7 @@ Result<std::shared_ptr<File>> FakeEnv::open_file(const std::string& path, OpenMo
     it = state_->files.emplace(path, std::make_shared<Node>()).first;
   } else if (mode == OpenMode::kCreateTruncate) {
     it->second->content.clear();
+    it->second->reserved_end = 0;
   }
   return std::make_shared<FakeFile>(state_, it->second, path);
 }
@@ -171,6 +179,14 @@ void FakeEnv::set_content(const std::string& path, std::vector<std::byte> bytes)
   if (!node) node = std::make_shared<Node>();
   node->content = bytes;
   node->synced = std::move(bytes);
+}
+
+uint64_t FakeEnv::reserved_past_end(const std::string& path) const {
+  std::lock_guard lock(state_->mu);
+  auto it = state_->files.find(path);
+  if (it == state_->files.end()) return 0;
+  const uint64_t size = it->second->content.size();
+  return it->second->reserved_end > size ? it->second->reserved_end - size : 0;
 }
 
 std::vector<std::string> FakeEnv::file_paths() const {

@@ -22,6 +22,7 @@ class FakeEnv final : public Env {
   struct Node {
     std::vector<std::byte> content;
     std::vector<std::byte> synced;
+    uint64_t reserved_end = 0;  // end of the blocks reserved by File::reserve
   };
   struct State {
     std::mutex mu;
@@ -55,6 +56,8 @@ class FakeEnv final : public Env {
   std::vector<std::byte> content(const std::string& path) const;
   void set_content(const std::string& path, std::vector<std::byte> bytes);
   std::vector<std::string> file_paths() const;
+  // Bytes reserved past the end of the file's content (0 if none or no such file).
+  uint64_t reserved_past_end(const std::string& path) const;
 
  private:
   std::shared_ptr<State> state_;

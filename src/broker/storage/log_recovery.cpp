@@ -130,6 +130,7 @@ Result<void> PartitionLog::recover(RecoveryReport& report) {
     dir_dirty_ = true;
   }
   const auto& active = segments_.back();
+  active->reserve_ahead(config_.preallocate_bytes, config_.segment_bytes);
   // The active segment's index files would go stale with the first append; the in-memory
   // indexes are authoritative until the next seal or close rewrites them.
   if (auto r = active->remove_index_files(); !r) return r;
@@ -160,6 +161,9 @@ Result<void> PartitionLog::close() {
   if (fence_) return std::unexpected(*write_refusal_locked());
   const bool durable = config_.durability == Durability::kFsync;
   for (const auto& segment : segments_) {
+    // Blocks reserved past the active segment's end go back to the filesystem while the
+    // partition is closed; the next open reserves again as appends arrive.
+    if (auto r = segment->release_reservation(); !r) return r;
     if (segment->index_files_current()) continue;  // sealed segments wrote theirs at the roll
     if (auto r = segment->write_index_files(durable); !r) return r;
   }

@@ -127,6 +127,8 @@ Result<void> PartitionLog::roll_locked(int64_t now_ms) {
   // Recovery trusts sealed segments: they are synced, with their indexes, before a successor
   // exists, so a torn write can only ever be at the end of the last segment.
   const bool durable = config_.durability == Durability::kFsync;
+  // A sealed segment never grows again: give its unused reserved blocks back.
+  if (auto r = sealed->release_reservation(); !r) return r;
   if (durable) {
     if (auto r = sealed->log_file()->sync(); !r) return r;
     sealed->mark_synced(sealed->size());
@@ -134,6 +136,7 @@ Result<void> PartitionLog::roll_locked(int64_t now_ms) {
   if (auto r = sealed->write_index_files(durable); !r) return r;
   auto next = Segment::create(env_, dir_, sealed->next_offset(), config_.index_interval_bytes);
   if (!next) return std::unexpected(next.error());
+  (*next)->reserve_ahead(config_.preallocate_bytes, config_.segment_bytes);
   segments_.push_back(std::move(*next));
   dir_dirty_ = true;
   return {};

@@ -1,4 +1,5 @@
-// Env over POSIX file descriptors: pread/pwrite (safe to mix across threads), fdatasync.
+// Env over POSIX file descriptors: pread/pwrite (safe to mix across threads), fdatasync,
+// fallocate(KEEP_SIZE) for reservations.
 #include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -59,6 +60,18 @@ class PosixFile final : public File {
 
   Result<void> truncate(uint64_t size) override {
     if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return os_error("truncate", path_);
+    return {};
+  }
+
+  Result<void> reserve(uint64_t offset, uint64_t length) override {
+    if (length == 0) return {};
+    if (::fallocate(fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
+                    static_cast<off_t>(length)) != 0) {
+      if (errno == EOPNOTSUPP || errno == ENOSYS) {
+        return fail(ErrorCode::kUnsupported, fmt::format("reserve {}: not supported", path_));
+      }
+      return os_error("reserve", path_);
+    }
     return {};
   }
 

@@ -48,6 +48,17 @@ class Segment {
   [[nodiscard]] static Result<Opened> open(Env& env, const std::string& dir, int64_t base_offset,
                                            uint32_t index_interval, bool use_index_files);
 
+  // Reserves disk blocks ahead of size(), `step` bytes at a time but not past `limit`, before
+  // each append that would write past the reservation (0 = never). Reserved blocks are not
+  // part of the file's size, so readers and recovery never see them.
+  void reserve_ahead(uint64_t step, uint64_t limit) {
+    reserve_step_ = step;
+    reserve_limit_ = limit;
+  }
+  // Gives back blocks reserved past size() (when the segment is sealed or the log closes),
+  // including any an earlier process reserved for it.
+  [[nodiscard]] Result<void> release_reservation();
+
   // Writes `batches` (validated, offsets assigned, starting at next_offset()) at the end.
   // On failure the visible size is unchanged; the file may hold a partial write past it.
   [[nodiscard]] Result<void> append(std::span<const std::byte> batches, int64_t now_ms);
@@ -108,6 +119,9 @@ class Segment {
   std::shared_ptr<File> log_;
   uint64_t size_ = 0;
   uint64_t synced_size_ = 0;
+  uint64_t reserve_step_ = 0;
+  uint64_t reserve_limit_ = 0;
+  uint64_t reserved_end_ = 0;  // blocks up to here were reserved (or written) by this process
   int64_t next_offset_;
   int64_t max_timestamp_ = -1;
   int64_t first_append_ms_ = -1;

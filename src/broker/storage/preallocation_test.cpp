@@ -1,0 +1,221 @@
+// Preallocation of the active segment (LogConfig::preallocate_bytes): blocks are reserved
+// ahead of the end without becoming part of the file, given back at a roll and at close, and
+// a crash that leaves zeros or garbage where blocks were reserved recovers exactly the batches
+// that were acknowledged.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <random>
+
+#include "broker/storage/log_test_util.h"
+#include "broker/storage/partition_log.h"
+
+namespace velocity::storage {
+namespace {
+
+using testing::batch;
+using testing::read_all_headers;
+
+constexpr const char* kFirst = "/p/00000000000000000000.log";
+
+LogConfig preallocating(uint64_t step, uint64_t segment_bytes = 1 << 20) {
+  LogConfig config;
+  config.preallocate_bytes = step;
+  config.segment_bytes = segment_bytes;
+  return config;
+}
+
+TEST_F(PartitionLogTest, AppendsReserveAheadWithoutGrowingTheFile) {
+  auto log = open(preallocating(4096));
+  append(*log, batch(3, 1000, 100));
+  EXPECT_EQ(env_.content(kFirst).size(), log->size_bytes());
+  EXPECT_EQ(env_.reserved_past_end(kFirst), 4096u);
+  // Reads end at the last batch, never in the reserved blocks.
+  auto r = log->read(0, 1 << 20).value();
+  EXPECT_EQ(r.total_bytes(), log->size_bytes());
+}
+
+TEST_F(PartitionLogTest, ReservationGrowsInStepsAndStopsAtTheSegmentSize) {
+  auto log = open(preallocating(4096, 10000));
+  const auto one = batch(1, 1000, 1000);
+  append(*log, one);
+  EXPECT_EQ(env_.reserved_past_end(kFirst), 4096u);
+  // Within the reservation: nothing more is reserved.
+  append(*log, one);
+  EXPECT_EQ(env_.reserved_past_end(kFirst), 4096u - one.size());
+  while (log->segment_count() == 1) {
+    const uint64_t reserved_end = log->size_bytes() + env_.reserved_past_end(kFirst);
+    EXPECT_LE(reserved_end, 10000u);
+    append(*log, one);
+  }
+}
+
+TEST_F(PartitionLogTest, RollGivesBackTheSealedSegmentsReservation) {
+  auto log = open(preallocating(4096, 2048));
+  const auto one = batch(1, 1000, 1000);
+  append(*log, one);
+  EXPECT_GT(env_.reserved_past_end(kFirst), 0u);
+  append(*log, one);  // does not fit: rolls
+  ASSERT_EQ(log->segment_count(), 2u);
+  EXPECT_EQ(env_.reserved_past_end(kFirst), 0u);
+  EXPECT_EQ(env_.content(kFirst).size(), one.size());
+  const std::string second = "/p/" + Segment::file_name(1, ".log");
+  EXPECT_GT(env_.reserved_past_end(second), 0u);
+}
+
+TEST_F(PartitionLogTest, CloseGivesBackTheReservationAndReopenReservesAgain) {
+  auto config = preallocating(4096);
+  auto log = open(config);
+  append(*log, batch(2));
+  ASSERT_TRUE(log->close());
+  EXPECT_EQ(env_.reserved_past_end(kFirst), 0u);
+  log = open(config);
+  EXPECT_TRUE(report_.clean_shutdown);
+  append(*log, batch(2));
+  EXPECT_EQ(env_.reserved_past_end(kFirst), 4096u);
+  EXPECT_EQ(read_all_headers(*log).size(), 2u);
+}
+
+TEST_F(PartitionLogTest, TruncationKeepsNoReservationPastTheNewEnd) {
+  auto log = open(preallocating(4096));
+  append(*log, batch(2));
+  append(*log, batch(2));
+  ASSERT_EQ(log->truncate_to(2).value(), 2);
+  EXPECT_EQ(env_.content(kFirst).size(), log->size_bytes());
+  EXPECT_EQ(env_.reserved_past_end(kFirst), 0u);
+  append(*log, batch(1));  // reserves again from the new end
+  EXPECT_EQ(env_.reserved_past_end(kFirst), 4096u);
+}
+
+TEST_F(PartitionLogTest, PreallocationOffReservesNothing) {
+  auto log = open(preallocating(0));
+  append(*log, batch(2));
+  EXPECT_EQ(env_.reserved_past_end(kFirst), 0u);
+}
+
+// A crash can leave the file longer than the acknowledged batches: the size may reach past the
+// data that made it to disk, which then reads as zeros, or hold a torn batch. With
+// preallocation such a tail can be as long as a whole step.
+TEST_F(PartitionLogTest, ZeroTailAsLongAsAPreallocationStepIsCutAfterACrash) {
+  auto config = preallocating(1 << 20, 4 << 20);
+  uint64_t acknowledged = 0;
+  {
+    auto log = open(config);
+    for (int i = 0; i < 5; ++i) {
+      auto r = append(*log, batch(2, 1000 + i, 300));
+      ASSERT_TRUE(log->wait_durable(r.last_offset));
+    }
+    acknowledged = log->size_bytes();
+  }
+  auto file = env_.content(kFirst);
+  ASSERT_EQ(file.size(), acknowledged);
+  const uint64_t zeros = (1 << 20) + 3;  // crosses the 1 MiB window of the tail inspection
+  file.resize(file.size() + zeros, std::byte{0});
+  env_.set_content(kFirst, file);
+  auto log = open(config);
+  EXPECT_EQ(report_.bytes_truncated, zeros);
+  EXPECT_EQ(log->size_bytes(), acknowledged);
+  EXPECT_EQ(log->high_watermark(), 10);
+  EXPECT_EQ(read_all_headers(*log).size(), 5u);
+}
+
+// The same crash shapes on a real filesystem, where the reserved blocks exist: what a reader
+// or recovery sees is bounded by the file size, never by the reservation.
+class PreallocationOnDisk : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("velocity-prealloc-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    int fd = ::open((dir_ / "probe").c_str(), O_RDWR | O_CREAT, 0644);
+    ASSERT_GE(fd, 0);
+    supported_ = ::fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 4096) == 0;
+    ::close(fd);
+    std::filesystem::remove(dir_ / "probe");
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string log_path() const { return (dir_ / "00000000000000000000.log").string(); }
+  struct stat stat_log() const {
+    struct stat st {};
+    EXPECT_EQ(::stat(log_path().c_str(), &st), 0);
+    return st;
+  }
+
+  std::filesystem::path dir_;
+  bool supported_ = false;
+};
+
+TEST_F(PreallocationOnDisk, ReservedBlocksAreAllocatedButOutsideTheFile) {
+  if (!supported_) GTEST_SKIP() << "this filesystem cannot reserve blocks";
+  auto config = preallocating(1 << 20, 8 << 20);
+  auto log = PartitionLog::open(posix_env(), dir_.string(), config).value().log;
+  auto bytes = batch(4, 1000, 500);
+  auto r = log->append(bytes, 0).value();
+  ASSERT_TRUE(log->wait_durable(r.last_offset));
+  auto st = stat_log();
+  EXPECT_EQ(static_cast<uint64_t>(st.st_size), log->size_bytes());
+  EXPECT_GE(static_cast<uint64_t>(st.st_blocks) * 512, 1u << 20);
+  auto read = log->read(0, 16 << 20).value();
+  EXPECT_EQ(read.total_bytes(), log->size_bytes());
+  ASSERT_TRUE(log->close());
+  EXPECT_LT(static_cast<uint64_t>(stat_log().st_blocks) * 512, 1u << 20);
+}
+
+TEST_F(PreallocationOnDisk, CrashLeavingZerosOrGarbageInTheReservedTailKeepsTheAcknowledged) {
+  if (!supported_) GTEST_SKIP() << "this filesystem cannot reserve blocks";
+  auto config = preallocating(1 << 20, 8 << 20);
+  std::vector<uint32_t> acknowledged_crcs;
+  uint64_t acknowledged_bytes = 0;
+  {
+    auto log = PartitionLog::open(posix_env(), dir_.string(), config).value().log;
+    for (int i = 0; i < 8; ++i) {
+      auto bytes = batch(2, 1000 + i, 400, static_cast<uint8_t>(i));
+      acknowledged_crcs.push_back(validate_batch(bytes).value().crc);
+      auto r = log->append(bytes, 0).value();
+      ASSERT_TRUE(log->wait_durable(r.last_offset));
+    }
+    acknowledged_bytes = log->size_bytes();
+  }  // no close: as after a crash, the reservation is still there
+  for (const bool garbage : {false, true}) {
+    SCOPED_TRACE(garbage ? "garbage tail" : "zero tail");
+    // The file size ran ahead of the data into the reserved blocks (zeros), or a torn batch
+    // landed there (garbage).
+    const uint64_t tail = 300000;
+    int fd = ::open(log_path().c_str(), O_RDWR);
+    ASSERT_GE(fd, 0);
+    if (garbage) {
+      std::mt19937 rng(11);
+      std::vector<unsigned char> junk(tail);
+      for (auto& b : junk) b = static_cast<unsigned char>(rng());
+      ASSERT_EQ(::pwrite(fd, junk.data(), junk.size(), static_cast<off_t>(acknowledged_bytes)),
+                static_cast<ssize_t>(tail));
+    } else {
+      ASSERT_EQ(::ftruncate(fd, static_cast<off_t>(acknowledged_bytes + tail)), 0);
+    }
+    ::close(fd);
+    auto reopened = PartitionLog::open(posix_env(), dir_.string(), config);
+    ASSERT_TRUE(reopened) << reopened.error().message();
+    EXPECT_EQ(reopened->report.bytes_truncated, tail);
+    EXPECT_EQ(reopened->log->size_bytes(), acknowledged_bytes);
+    EXPECT_EQ(static_cast<uint64_t>(stat_log().st_size), acknowledged_bytes);
+    auto headers = read_all_headers(*reopened->log);
+    ASSERT_EQ(headers.size(), acknowledged_crcs.size());
+    for (size_t i = 0; i < headers.size(); ++i) EXPECT_EQ(headers[i].crc, acknowledged_crcs[i]);
+  }
+  // Appends continue right after the last acknowledged batch.
+  auto log = PartitionLog::open(posix_env(), dir_.string(), config).value().log;
+  auto one = batch(1);
+  auto more = log->append(one, 0);
+  ASSERT_TRUE(more);
+  EXPECT_EQ(more->base_offset, 16);
+  EXPECT_EQ(log->size_bytes(), acknowledged_bytes + one.size());
+}
+
+}  // namespace
+}  // namespace velocity::storage
