@@ -35,6 +35,8 @@ void register_dlq_commands(CLI::App& app, const Globals& globals);
 void register_up_commands(CLI::App& app, const Globals& globals);
 // `check`: the store's invariants over its data directory (check.cpp).
 void register_check_command(CLI::App& app, const Globals& globals);
+// `outbox`: each service's outbox backlog from its database (outbox.cpp).
+void register_outbox_command(CLI::App& app, const Globals& globals);
 // `load`: real orders through the gateway at a fixed rate, with a report (load.cpp).
 void register_load_command(CLI::App& app, const Globals& globals);
 

@@ -7,44 +7,10 @@
 #include "cli/arguments.h"
 #include "cli/commands.h"
 #include "cli/kafka_admin.h"
+#include "cli/lag.h"
 
 namespace velocity::cli {
 namespace {
-
-struct LagRow {
-  std::string topic;
-  std::int32_t partition = -1;
-  std::optional<std::int64_t> committed;
-  std::int64_t low = 0;
-  std::int64_t high = 0;
-  // Messages the group has still to read; the whole partition when nothing is committed.
-  std::int64_t lag() const { return high - std::clamp(committed.value_or(low), low, high); }
-};
-
-// One row per partition of every topic the group has committed on or is assigned.
-std::vector<LagRow> lag_rows(KafkaAdmin& admin, const GroupInfo& group, const OffsetMap& committed) {
-  std::set<std::string> topics;
-  for (const auto& [where, offset] : committed) topics.insert(where.first);
-  for (const auto& member : group.members) {
-    for (const auto& [topic, partition] : member.assignment) topics.insert(topic);
-  }
-  std::vector<LagRow> rows;
-  for (const auto& name : topics) {
-    auto topic = admin.describe_topic(name);
-    if (!topic) {
-      if (topic.error().code == ErrorCode::kNotFound) continue;  // deleted since the commit
-      throw OperationError(topic.error().context);
-    }
-    for (const auto& p : topic->partitions) {
-      LagRow row{name, p.id, std::nullopt, p.low, p.high};
-      if (auto found = committed.find({name, p.id}); found != committed.end()) {
-        row.committed = found->second;
-      }
-      rows.push_back(std::move(row));
-    }
-  }
-  return rows;
-}
 
 nlohmann::json lag_json(const std::vector<LagRow>& rows) {
   nlohmann::json out = nlohmann::json::array();

@@ -37,6 +37,7 @@ struct LoadArgs {
   std::string report = "load-report.html";
   int follow_timeout_s = 300;
   int quiet_timeout_s = 120;
+  bool poll = false;
 };
 
 // Redraws one line with \r on a terminal, prints a line every 5 s otherwise, until stopped.
@@ -160,7 +161,13 @@ void register_load_command(CLI::App& app, const Globals& globals) {
                    "Seconds to wait for the store to be quiet before checking")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  load->footer(R"(Progress goes to stderr, the summary to stdout (--format json for a script).
+  load->add_flag("--poll", args->poll,
+                 "Follow orders by polling GET /api/orders/{id} instead of the event stream /api/events");
+  load->footer(R"(Orders are followed through each customer's event stream (GET /api/events), so the
+latencies are those of the events; --poll follows them by polling instead, as does a customer
+whose stream cannot be opened. The summary says which.
+
+Progress goes to stderr, the summary to stdout (--format json for a script).
 Exit code 0 when every order reached a terminal state and the invariant check passed, 1 otherwise.
 
 Examples:
@@ -179,6 +186,7 @@ Examples:
     o.cancel_share = args->cancel_share;
     o.concurrency = args->concurrency;
     o.follow_timeout = std::chrono::seconds(args->follow_timeout_s);
+    o.follow_events = !args->poll;
 
     loadgen::Progress progress;
     ProgressPrinter printer(progress);

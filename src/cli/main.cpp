@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   register_dlq_commands(app, globals);
   register_up_commands(app, globals);
   register_check_command(app, globals);
+  register_outbox_command(app, globals);
   register_load_command(app, globals);
   return run(app, argc, argv);
 }

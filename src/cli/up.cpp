@@ -1,12 +1,17 @@
 // `velocity up` and `velocity status`: the whole store on this machine, supervised.
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <map>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/kafka_admin.h"
+#include "cli/lag.h"
 #include "supervisor/up.h"
 
 namespace velocity::cli {
@@ -42,6 +47,36 @@ struct UpArgs {
   bool no_colour = false;
   std::string smtp;
 };
+
+// Each group's lag, asked of the bus the store runs on.
+supervisor::LagProbe lag_probe(const Globals& globals) {
+  return [&globals](const std::string& brokers, const std::vector<std::string>& groups)
+             -> Result<std::map<std::string, supervisor::GroupLag>> {
+    Globals asking = globals;
+    asking.brokers = brokers;
+    asking.request_timeout = std::min(globals.request_timeout, std::chrono::milliseconds(5000));
+    auto admin = KafkaAdmin::connect(asking);
+    if (!admin) return std::unexpected(admin.error());
+    std::map<std::string, supervisor::GroupLag> lags;
+    try {
+      for (const auto& name : groups) {
+        auto committed = admin->committed_offsets(name);
+        if (!committed) return std::unexpected(committed.error());
+        auto group = admin->describe_group(name);
+        if (!group) return std::unexpected(group.error());
+        supervisor::GroupLag& lag = lags[name];
+        lag.state = group->state;
+        for (const auto& row : lag_rows(*admin, *group, *committed)) {
+          lag.lag += row.lag();
+          ++lag.partitions;
+        }
+      }
+    } catch (const OperationError& e) {
+      return fail(ErrorCode::kIo, e.what());
+    }
+    return lags;
+  };
+}
 
 }  // namespace
 
@@ -93,10 +128,19 @@ void register_up_commands(CLI::App& app, const Globals& globals) {
   });
 
   auto status_dir = std::make_shared<std::string>("var");
-  auto* status = app.add_subcommand("status", "Show what `velocity up` runs: processes, pids, health, restarts");
+  auto* status = app.add_subcommand(
+      "status", "Show what `velocity up` runs: processes, pids, health, restarts, consumer lag");
   status->add_option("--data-dir", *status_dir, "The data directory of that `velocity up`")->capture_default_str();
+  status->footer(R"(LAG is the consumer lag of the process's service: messages on the bus its consumer group
+has still to read, summed over partitions (instances of one service share the group). It is asked
+of the bus `velocity up` runs on; "-" when the bus does not answer.
+
+Examples:
+  velocity status
+  velocity status --data-dir /srv/shop --format json)");
   status->callback([status_dir, &globals] {
-    if (const int code = supervisor::run_status(*status_dir, globals.format == OutputFormat::kJson); code != 0)
+    if (const int code = supervisor::run_status(*status_dir, globals.format == OutputFormat::kJson, lag_probe(globals));
+        code != 0)
       std::exit(code);
   });
 }

@@ -11,8 +11,10 @@
 #include <queue>
 #include <random>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
+#include "loadgen/event_stream.h"
 #include "loadgen/http_connection.h"
 
 namespace velocity::loadgen {
@@ -33,7 +35,8 @@ struct Customer {
   std::mutex checkout;  // one cart + checkout at a time per customer, so carts do not mix
 };
 
-enum class TaskKind { kSignUp, kPlace, kPoll };
+// kPoll follows an order on (and schedules the next poll); kCheck asks once.
+enum class TaskKind { kSignUp, kPlace, kPoll, kCheck };
 
 struct Task {
   Clock::time_point due;
@@ -89,6 +92,9 @@ class TaskQueue {
   size_t outstanding_ = 0;
 };
 
+// How often an order followed by events is polled anyway, in case an event went missing.
+constexpr auto kSafetyPoll = std::chrono::seconds(30);
+
 bool confirmed_or_later(const std::string& status) {
   return status == "confirmed" || status == "scheduled" || status == "dispatched" ||
          status == "delivered" || status == "completed";
@@ -125,6 +131,8 @@ class Run {
     size_t ready = 0;
     for (const auto& c : customers_) ready += c->token.empty() ? 0 : 1;
     result_.customers_ready = ready;
+    finished_.assign(o_.orders, 0);
+    if (o_.follow_events && ready > 0) open_event_streams();
 
     // Orders, open loop: order i is due at start + i / rate.
     start_ = Clock::now() + std::chrono::milliseconds(50);
@@ -136,6 +144,13 @@ class Run {
     }
     if (o_.orders > 0) run_workers();
     result_.total_seconds = seconds_since_start();
+    if (streams_) {
+      streams_->stop();
+      const auto stats = streams_->stats();
+      result_.follow.streams_failed = stats.failed;
+      result_.follow.reconnects = stats.reconnects;
+      result_.follow.events = stats.frames;
+    }
     double last_placed = 0;
     for (const auto& order : result_.orders)
       if (order.placed_at) last_placed = std::max(last_placed, *order.placed_at);
@@ -168,7 +183,9 @@ class Run {
         case TaskKind::kPlace:
           return place(connection, rng, task.index);
         case TaskKind::kPoll:
-          return poll(connection, task.index);
+          return poll(connection, task.index, true);
+        case TaskKind::kCheck:
+          return poll(connection, task.index, false);
       }
     } catch (const std::exception&) {
       error_kind(std::string(task.kind == TaskKind::kSignUp  ? "sign up"
@@ -178,7 +195,7 @@ class Run {
       if (task.kind == TaskKind::kSignUp) return queue_.finish();
       if (task.kind == TaskKind::kPlace && !result_.orders[task.index].placed_at)
         return not_placed();
-      follow_later(task.index);
+      if (task.kind != TaskKind::kCheck) follow_later(task.index);
     }
   }
 
@@ -296,17 +313,27 @@ class Run {
       error("checkout", placed);
       return not_placed();
     }
-    order.order_id = answer["order_id"].get<std::string>();
-    order.placed_at = seconds_since_start();
-    ++progress_.placed;
-    observe(order, answer);
+    {
+      std::lock_guard lock(follow_mutex_);
+      order.order_id = answer["order_id"].get<std::string>();
+      order.placed_at = seconds_since_start();
+      ++progress_.placed;
+      observe(order, answer, *order.placed_at, false);
+      order_index_[order.order_id] = i;
+      // Events that came before the checkout's answer did.
+      if (auto early = early_.find(order.order_id); early != early_.end()) {
+        for (const auto& [event, at] : early->second) observe(order, event, std::max(at, *order.placed_at), true);
+        early_.erase(early);
+      }
+    }
 
-    if (order.kind == OrderKind::kCancelled && !order.terminal()) {
+    if (order.kind == OrderKind::kCancelled && !terminal(i)) {
       auto cancelled =
           http.request("POST", "/api/orders/" + order.order_id + "/cancel", {}, headers);
       // 409: already dispatched or finished, the order goes its way.
       if (cancelled.status == 202) {
-        observe(order, nlohmann::json::parse(cancelled.body, nullptr, false));
+        std::lock_guard lock(follow_mutex_);
+        observe(order, nlohmann::json::parse(cancelled.body, nullptr, false), seconds_since_start(), false);
       } else if (cancelled.status != 409) {
         error("cancel", cancelled);
       }
@@ -314,25 +341,56 @@ class Run {
     follow_later(i);
   }
 
-  void poll(HttpConnection& http, size_t i) {
+  // `follow`: a poll that schedules the next one (kPoll), else a single look (kCheck).
+  void poll(HttpConnection& http, size_t i, bool follow) {
+    if (finished(i)) return;
     auto& order = result_.orders[i];
     const auto& customer = *customers_[i % customers_.size()];
     auto r = http.request("GET", "/api/orders/" + order.order_id, {}, auth(customer.token));
     if (r.status == 200) {
-      observe(order, nlohmann::json::parse(r.body, nullptr, false));
+      std::lock_guard lock(follow_mutex_);
+      observe(order, nlohmann::json::parse(r.body, nullptr, false), seconds_since_start(), false);
+      if (order.terminal()) finish_order(i);
     } else {
       error("follow order", r);
     }
-    follow_later(i);
+    if (follow) follow_later(i);
+  }
+
+  bool finished(size_t i) {
+    std::lock_guard lock(follow_mutex_);
+    return finished_[i] != 0;
+  }
+
+  bool terminal(size_t i) {
+    std::lock_guard lock(follow_mutex_);
+    return result_.orders[i].terminal();
+  }
+
+  // The order's unit of work is over, once (an event and a poll may both see it end).
+  // Needs follow_mutex_.
+  void finish_order(size_t i) {
+    if (finished_[i] != 0) return;
+    finished_[i] = 1;
+    queue_.finish();
   }
 
   // Polls again after the interval, unless the order has ended or was followed long enough.
+  // An order whose customer's event stream is open is followed by its events; it is polled only
+  // every kSafetyPoll, in case an event went missing.
   void follow_later(size_t i) {
     const auto& order = result_.orders[i];
-    if (order.terminal()) return queue_.finish();
-    if (seconds_since_start() - *order.placed_at > static_cast<double>(o_.follow_timeout.count())) {
-      ++progress_.given_up;
-      return queue_.finish();
+    {
+      std::lock_guard lock(follow_mutex_);
+      if (order.terminal()) return finish_order(i);
+      if (finished_[i] != 0) return;
+      if (seconds_since_start() - *order.placed_at > static_cast<double>(o_.follow_timeout.count())) {
+        ++progress_.given_up;
+        return finish_order(i);
+      }
+    }
+    if (streams_ && streams_->following(i % customers_.size())) {
+      return queue_.push({Clock::now() + kSafetyPoll, TaskKind::kPoll, i});
     }
     // Young orders are polled every poll_interval, older ones every fifth of their age (at most
     // every 2 s): latencies stay within ~20% while thousands of orders in flight do not turn
@@ -344,25 +402,97 @@ class Run {
     queue_.push({Clock::now() + interval, TaskKind::kPoll, i});
   }
 
-  // Records the first time each step was seen in an Order answer.
-  void observe(OrderRecord& order, const nlohmann::json& answer) {
+  // Records the first time (`at`) each step was seen in an Order answer or an event turned into
+  // one. Needs follow_mutex_.
+  void observe(OrderRecord& order, const nlohmann::json& answer, double at, bool from_event) {
     if (!answer.is_object() || !answer.contains("status") || !answer["status"].is_string()) return;
-    const auto now = seconds_since_start();
     order.status = answer["status"].get<std::string>();
+    size_t steps = 0;
     if (confirmed_or_later(order.status) && !order.confirmed_at) {
-      order.confirmed_at = now;
+      order.confirmed_at = at;
       ++progress_.confirmed;
+      ++steps;
     }
     if (order.status == "completed" && !order.completed_at) {
-      order.completed_at = now;
+      order.completed_at = at;
       ++progress_.completed;
+      ++steps;
     }
     if (order.status == "cancelled" && !order.cancelled_at) {
-      order.cancelled_at = now;
+      order.cancelled_at = at;
       if (answer.contains("cancel_reason_code") && answer["cancel_reason_code"].is_string())
         order.cancel_reason_code = answer["cancel_reason_code"].get<std::string>();
       ++progress_.cancelled;
+      ++steps;
     }
+    (from_event ? result_.follow.steps_from_events : result_.follow.steps_from_requests) += steps;
+  }
+
+  // One stream per ready customer; the run follows by events if any opened.
+  void open_event_streams() {
+    EventStreamOptions options;
+    options.host = o_.host;
+    options.port = o_.port;
+    streams_ = std::make_unique<EventStreams>(
+        options, [this](size_t customer, const SseFrame& frame) { on_event(customer, frame); },
+        [this](size_t customer) { check_open_orders(customer); });
+    std::vector<std::string> tokens;
+    for (const auto& c : customers_) tokens.push_back(c->token);
+    result_.follow.streams = streams_->open(tokens, std::chrono::seconds(10));
+    if (result_.follow.streams == 0) {
+      streams_.reset();
+      error_kind("event stream: none opened, polling instead");
+      return;
+    }
+    result_.follow.mode = "events";
+  }
+
+  // An order event (shop.order.<status>.v1) of `customer`, on the stream reader's thread.
+  void on_event(size_t customer, const SseFrame& frame) {
+    if (frame.event == "resync") {
+      // Some events are gone: look at every open order of this customer once.
+      {
+        std::lock_guard lock(follow_mutex_);
+        ++result_.follow.resyncs;
+      }
+      return check_open_orders(customer);
+    }
+    constexpr std::string_view kPrefix = "shop.order.", kSuffix = ".v1";
+    const std::string_view type = frame.event;
+    if (!type.starts_with(kPrefix) || !type.ends_with(kSuffix) || type.size() <= kPrefix.size() + kSuffix.size())
+      return;
+    const auto event = nlohmann::json::parse(frame.data, nullptr, false);
+    if (!event.is_object() || !event.contains("data") || !event["data"].is_object()) return;
+    const auto& data = event["data"];
+    if (!data.contains("order_id") || !data["order_id"].is_string()) return;
+    const std::string order_id = data["order_id"].get<std::string>();
+    nlohmann::json answer{
+        {"status", std::string(type.substr(kPrefix.size(), type.size() - kPrefix.size() - kSuffix.size()))}};
+    if (data.contains("reason_code") && data["reason_code"].is_string())
+      answer["cancel_reason_code"] = data["reason_code"];
+    const double now = seconds_since_start();
+    std::lock_guard lock(follow_mutex_);
+    const auto found = order_index_.find(order_id);
+    if (found == order_index_.end()) {
+      early_[order_id].emplace_back(std::move(answer), now);
+      return;
+    }
+    auto& order = result_.orders[found->second];
+    observe(order, answer, now, true);
+    if (order.terminal()) finish_order(found->second);
+  }
+
+  // One look at each placed, unfinished order of `customer` (after a resync, or when its stream
+  // was given up: from then on follow_later polls them at the usual pace).
+  void check_open_orders(size_t customer) {
+    std::vector<size_t> open;
+    {
+      std::lock_guard lock(follow_mutex_);
+      for (size_t i = customer; i < result_.orders.size(); i += customers_.size()) {
+        if (result_.orders[i].placed_at && finished_[i] == 0) open.push_back(i);
+      }
+    }
+    for (const size_t i : open) queue_.push({Clock::now(), TaskKind::kCheck, i});
   }
 
   void not_placed() {
@@ -377,6 +507,13 @@ class Run {
   std::vector<std::unique_ptr<Customer>> customers_;
   TaskQueue queue_;
   Clock::time_point start_ = Clock::now();
+  std::unique_ptr<EventStreams> streams_;
+  // Guards the orders' records once placed, order_index_, early_ and finished_.
+  std::mutex follow_mutex_;
+  std::unordered_map<std::string, size_t> order_index_;
+  // Events about orders whose checkout had not answered yet, with when they came.
+  std::unordered_map<std::string, std::vector<std::pair<nlohmann::json, double>>> early_;
+  std::vector<char> finished_;
   std::mutex errors_mutex_;
   RunResult result_;
 };

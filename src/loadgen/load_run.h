@@ -2,7 +2,13 @@
 // at `rate` per second (open loop: order i is due at start + i / rate whether or not earlier
 // ones have been answered), each one search → add to cart → checkout, a share with the
 // declining test card and a share cancelled right after being placed; then follow every order
-// (GET /api/orders/{id}) until it is terminal or `follow_timeout` after it was placed.
+// until it is terminal or `follow_timeout` after it was placed.
+//
+// Following: with `follow_events`, each customer's event stream (GET /api/events, resumed
+// with Last-Event-ID after a reconnect) delivers the order's steps, and the latencies are taken
+// from the events; an order is polled (GET /api/orders/{id}) only when its customer's stream
+// cannot be opened, after a resync, and every 30 s as a safety net. Without it, or when no
+// stream opens, every order is polled.
 //
 // `concurrency` worker threads, each with one keep-alive connection, take due tasks (place an
 // order, poll an order) from one queue ordered by due time. run_load blocks until every order
@@ -33,6 +39,7 @@ struct LoadOptions {
   std::chrono::milliseconds request_timeout{30000};
   std::chrono::seconds follow_timeout{300};
   uint64_t seed = 0;  // 0: random
+  bool follow_events = true;  // follow by the gateway's event stream; false: poll
 };
 
 // Live counters. in flight = placed − completed − cancelled − given up.

@@ -66,6 +66,15 @@ nlohmann::json summarize(const RunResult& run) {
         {"cancelled", cancelled},
         {"cancelled_by_reason", by_reason},
         {"not_terminal", not_terminal}}},
+      {"follow",
+       {{"mode", run.follow.mode},
+        {"streams", run.follow.streams},
+        {"streams_failed", run.follow.streams_failed},
+        {"reconnects", run.follow.reconnects},
+        {"resyncs", run.follow.resyncs},
+        {"events", run.follow.events},
+        {"steps_from_events", run.follow.steps_from_events},
+        {"steps_from_requests", run.follow.steps_from_requests}}},
       {"target_rate", run.target_rate},
       {"placing_seconds", run.placing_seconds},
       {"total_seconds", run.total_seconds},
@@ -102,6 +111,20 @@ std::string summary_text(const nlohmann::json& s) {
       s["orders_per_second"].get<double>(), s["target_rate"].get<double>(),
       s["placing_seconds"].get<double>(), s["total_seconds"].get<double>());
   out += line;
+  if (s.contains("follow") && s["follow"].is_object()) {
+    const auto& f = s["follow"];
+    if (f.value("mode", "") == "events") {
+      std::snprintf(line, sizeof line,
+                    "followed   by events: %zu streams (%zu failed, %zu reconnects, %zu resyncs), %zu "
+                    "events; steps seen %zu in events, %zu in HTTP answers\n",
+                    f.value("streams", size_t{0}), f.value("streams_failed", size_t{0}),
+                    f.value("reconnects", size_t{0}), f.value("resyncs", size_t{0}), f.value("events", size_t{0}),
+                    f.value("steps_from_events", size_t{0}), f.value("steps_from_requests", size_t{0}));
+    } else {
+      std::snprintf(line, sizeof line, "followed   by polling GET /api/orders/{id}\n");
+    }
+    out += line;
+  }
   out += "latency ms        count      p50      p90      p99    p99.9\n";
   for (const char* name : {"placed_to_confirmed", "placed_to_completed"}) {
     const auto& p = s["latency_ms"][name];

@@ -26,6 +26,19 @@ struct OrderRecord {
   bool terminal() const { return completed_at.has_value() || cancelled_at.has_value(); }
 };
 
+// How the run followed its orders: "events" (the gateway's event stream per customer, polling
+// only where a stream failed, after a resync, and as a slow safety net) or "poll".
+struct FollowStats {
+  std::string mode = "poll";
+  size_t streams = 0;          // customers whose stream opened
+  size_t streams_failed = 0;   // customers given up (their orders were polled)
+  size_t reconnects = 0;       // streams reopened with Last-Event-ID
+  size_t resyncs = 0;          // resumes the gateway could not serve (orders polled once)
+  size_t events = 0;           // event frames received
+  size_t steps_from_events = 0;    // confirmed/completed/cancelled first seen in an event
+  size_t steps_from_requests = 0;  // ... in an HTTP answer (checkout, cancel, poll)
+};
+
 struct RunResult {
   size_t customers_requested = 0;
   size_t customers_ready = 0;            // registered and logged in
@@ -34,6 +47,7 @@ struct RunResult {
   double placing_seconds = 0;            // first to last placement attempt
   double total_seconds = 0;              // until the last order was terminal or given up
   double target_rate = 0;
+  FollowStats follow;
 };
 
 struct Percentiles {
@@ -45,7 +59,7 @@ struct Percentiles {
 Percentiles percentiles(std::vector<double> samples);
 
 // {orders: {requested, placed, not_placed, confirmed, completed, cancelled, cancelled_by_reason,
-// not_terminal}, customers, seconds, orders_per_second, latency_ms: {placed_to_confirmed,
+// not_terminal}, customers, follow, seconds, orders_per_second, latency_ms: {placed_to_confirmed,
 // placed_to_completed}, errors, error_count}.
 nlohmann::json summarize(const RunResult& run);
 

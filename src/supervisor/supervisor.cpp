@@ -214,7 +214,10 @@ nlohmann::json Supervisor::state() const {
     if (!r->last_exit.empty()) p["last_exit"] = r->last_exit;
     processes.push_back(std::move(p));
   }
-  return nlohmann::json{{"supervisor_pid", ::getpid()}, {"processes", std::move(processes)}};
+  nlohmann::json state = options_.state_extra;
+  state["supervisor_pid"] = ::getpid();
+  state["processes"] = std::move(processes);
+  return state;
 }
 
 void Supervisor::write_state() const {

@@ -42,6 +42,7 @@ struct SupervisorOptions {
   // A process that ran this long since its last start begins again at the first backoff.
   std::chrono::milliseconds stable_after{std::chrono::seconds(60)};
   std::filesystem::path state_file;  // empty: none
+  nlohmann::json state_extra = nlohmann::json::object();  // merged into the state file
 };
 
 class Supervisor {

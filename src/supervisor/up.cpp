@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
@@ -185,6 +186,12 @@ int run_up(UpOptions o) {
   ::signal(SIGPIPE, SIG_IGN);
 
   o.supervisor.state_file = o.data_dir / "velocity.state.json";
+  // Where the bus is, for `velocity status` to ask about consumer lag.
+  std::string brokers = o.external_broker;
+  for (const auto& m : *members) {
+    if (brokers.empty() && m.name == "broker") brokers = m.host + ":" + std::to_string(m.port);
+  }
+  o.supervisor.state_extra["brokers"] = brokers;
   Supervisor supervisor(std::move(*members), o.supervisor, log);
   log.note("starting the store in " + std::filesystem::absolute(o.data_dir).string());
   if (auto started = supervisor.start(g_stop); !started) {
@@ -210,7 +217,7 @@ int run_up(UpOptions o) {
   return 0;
 }
 
-int run_status(const std::filesystem::path& data_dir, bool json) {
+int run_status(const std::filesystem::path& data_dir, bool json, const LagProbe& probe) {
   const auto path = data_dir / "velocity.state.json";
   std::ifstream in(path);
   nlohmann::json state = nlohmann::json::parse(in, nullptr, false);
@@ -223,6 +230,7 @@ int run_status(const std::filesystem::path& data_dir, bool json) {
     }
     return 1;
   }
+  std::vector<std::string> groups;  // the services' consumer groups, each named after its service
   for (auto& p : state["processes"]) {
     const pid_t pid = p.value("pid", 0);
     const bool alive = pid > 0 && ::kill(pid, 0) == 0;
@@ -244,19 +252,53 @@ int run_status(const std::filesystem::path& data_dir, bool json) {
       }
     }
     p["health"] = health;
+    const std::string service = p.value("service", "");
+    const bool consumes = std::ranges::any_of(kServices, [&](const ServiceInfo& s) { return service == s.name; });
+    if (consumes && std::ranges::find(groups, service) == groups.end()) groups.push_back(service);
+  }
+
+  std::map<std::string, GroupLag> lags;
+  std::string lag_error;
+  const std::string brokers = state.value("brokers", "");
+  if (probe && !brokers.empty() && !groups.empty()) {
+    auto probed = probe(brokers, groups);
+    if (probed) {
+      lags = std::move(*probed);
+    } else {
+      lag_error = probed.error().message();
+    }
+  }
+  nlohmann::json group_rows = nlohmann::json::array();
+  for (const auto& group : groups) {
+    nlohmann::json row{{"group", group}};
+    if (const auto it = lags.find(group); it != lags.end()) {
+      row.update({{"lag", it->second.lag}, {"partitions", it->second.partitions}, {"state", it->second.state}});
+    } else {
+      row["lag"] = nullptr;
+    }
+    group_rows.push_back(std::move(row));
+  }
+  for (auto& p : state["processes"]) {
+    const auto it = lags.find(p.value("service", ""));
+    p["lag"] = it == lags.end() ? nlohmann::json() : nlohmann::json(it->second.lag);
   }
   if (json) {
     state["running"] = true;
+    state["groups"] = std::move(group_rows);
+    if (!lag_error.empty()) state["lag_error"] = lag_error;
     std::cout << state.dump() << '\n';
     return 0;
   }
-  std::printf("%-16s %8s  %-12s %8s  %-22s %s\n", "PROCESS", "PID", "HEALTH", "RESTARTS", "ADDRESS", "STARTED");
+  std::printf("%-16s %8s  %-12s %8s  %8s  %-22s %s\n", "PROCESS", "PID", "HEALTH", "RESTARTS", "LAG", "ADDRESS",
+              "STARTED");
   for (const auto& p : state["processes"]) {
     const std::string address = p.value("host", "") + ":" + std::to_string(p.value("port", 0));
-    std::printf("%-16s %8d  %-12s %8d  %-22s %s\n", p.value("name", "").c_str(), p.value("pid", 0),
-                p.value("health", "").c_str(), p.value("restarts", 0), address.c_str(),
+    const std::string lag = p["lag"].is_number() ? std::to_string(p["lag"].get<int64_t>()) : "-";
+    std::printf("%-16s %8d  %-12s %8d  %8s  %-22s %s\n", p.value("name", "").c_str(), p.value("pid", 0),
+                p.value("health", "").c_str(), p.value("restarts", 0), lag.c_str(), address.c_str(),
                 p.value("started_at", "").c_str());
   }
+  if (!lag_error.empty()) std::printf("\nconsumer lag unknown: %s\n", lag_error.c_str());
   return 0;
 }
 

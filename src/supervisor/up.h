@@ -3,7 +3,9 @@
 // directory.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -48,8 +50,19 @@ struct UpOptions {
 // Runs until SIGINT/SIGTERM; returns the process exit code (0 after a clean stop).
 int run_up(UpOptions options);
 
-// `velocity status`: what the `velocity up` on `data_dir` runs, with health and restarts.
-// Returns the exit code (1 when nothing runs there).
-int run_status(const std::filesystem::path& data_dir, bool json);
+// A consumer group's lag: messages on the log it has still to read, summed over partitions.
+struct GroupLag {
+  int64_t lag = 0;
+  int partitions = 0;
+  std::string state;  // as the group coordinator says (Stable, Empty, ...)
+};
+// Asks the bus at `brokers` about these groups; a group with nothing to report may be absent.
+using LagProbe = std::function<Result<std::map<std::string, GroupLag>>(const std::string& brokers,
+                                                                      const std::vector<std::string>& groups)>;
+
+// `velocity status`: what the `velocity up` on `data_dir` runs, with health, restarts and, when
+// `probe` is given, each service's consumer lag (a probe that fails leaves the lag unknown and
+// says why). Returns the exit code (1 when nothing runs there).
+int run_status(const std::filesystem::path& data_dir, bool json, const LagProbe& probe = {});
 
 }  // namespace velocity::supervisor
