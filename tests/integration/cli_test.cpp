@@ -5,9 +5,14 @@
 // exit codes scripts rely on: 2 for usage errors, 1 for failed operations.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -410,6 +415,110 @@ TEST_F(CliTest, DeadLettersAreListedShownAndRedriven) {
   EXPECT_EQ(described["messages"], 3);
   // Redrive never deletes dead letters.
   EXPECT_EQ(velocity_json({"topics", "describe", dlq})["messages"], 3);
+}
+
+// The state file a running `velocity up` keeps in its data directory, naming this test process
+// as the supervisor and as every process (alive, no port to probe).
+void write_up_state(const std::filesystem::path& data_dir, const std::string& brokers,
+                    const std::vector<std::string>& services) {
+  json processes = json::array();
+  for (const auto& service : services) {
+    processes.push_back({{"name", service}, {"service", service}, {"pid", ::getpid()}, {"restarts", 0},
+                         {"started_at", "2026-01-01T00:00:00Z"}, {"host", "127.0.0.1"}, {"port", 0},
+                         {"ready_path", ""}});
+  }
+  std::ofstream(data_dir / "velocity.state.json")
+      << json{{"supervisor_pid", ::getpid()}, {"brokers", brokers}, {"processes", processes}}.dump();
+}
+
+TEST_F(CliTest, StatusShowsEachServicesConsumerLagFromTheBroker) {
+  auto dir = TempDir::create("velocity-status");
+  ASSERT_TRUE(succeeded(dir));
+  const auto topic = topic_for_this_test();
+  create(topic, 2);
+  ASSERT_TRUE(velocity({"produce", topic, "--partition", "0", "a", "b", "c", "d", "e", "f", "g"}).ok());
+  ASSERT_TRUE(velocity({"produce", topic, "--partition", "1", "h", "i", "j"}).ok());
+  // The orders service's group has read 2 of 7 and 1 of 3: 7 still to read. Payments has no group.
+  commit_as_group(broker_->bootstrap(), "orders", topic, {{0, 2}, {1, 1}});
+  write_up_state(dir->path(), broker_->bootstrap(), {"orders", "payments"});
+
+  const auto status = velocity_json({"status", "--data-dir", dir->path().string()});
+  EXPECT_EQ(status["running"], true);
+  EXPECT_FALSE(status.contains("lag_error")) << status.dump();
+  ASSERT_EQ(status["processes"].size(), 2u);
+  EXPECT_EQ(status["processes"][0]["name"], "orders");
+  EXPECT_EQ(status["processes"][0]["lag"], 7);
+  EXPECT_EQ(status["processes"][0]["health"], "up");
+  EXPECT_EQ(status["processes"][1]["lag"], 0);
+  ASSERT_EQ(status["groups"].size(), 2u);
+  EXPECT_EQ(status["groups"][0]["group"], "orders");
+  EXPECT_EQ(status["groups"][0]["lag"], 7);
+  EXPECT_EQ(status["groups"][0]["partitions"], 2);
+  EXPECT_EQ(status["groups"][0]["state"], "Empty");
+  EXPECT_EQ(status["groups"][1]["group"], "payments");
+  EXPECT_EQ(status["groups"][1]["lag"], 0);
+
+  const auto table = velocity({"status", "--data-dir", dir->path().string()});
+  ASSERT_TRUE(table.ok()) << table.summary();
+  EXPECT_NE(table.out.find("LAG"), std::string::npos) << table.out;
+  // PROCESS PID HEALTH RESTARTS LAG ...
+  std::istringstream lines(table.out);
+  std::string line;
+  bool found = false;
+  while (std::getline(lines, line)) {
+    std::istringstream words(line);
+    std::string name, pid, health, restarts, lag;
+    words >> name >> pid >> health >> restarts >> lag;
+    if (name != "orders") continue;
+    found = true;
+    EXPECT_EQ(lag, "7") << table.out;
+  }
+  EXPECT_TRUE(found) << table.out;
+
+  // The services read on: the lag goes down with the commits.
+  commit_as_group(broker_->bootstrap(), "orders", topic, {{0, 7}, {1, 3}});
+  EXPECT_EQ(velocity_json({"status", "--data-dir", dir->path().string()})["groups"][0]["lag"], 0);
+}
+
+TEST_F(CliTest, StatusWithAnUnreachableBusShowsTheProcessesAndSaysWhyTheLagIsUnknown) {
+  auto dir = TempDir::create("velocity-status");
+  ASSERT_TRUE(succeeded(dir));
+  auto port = free_tcp_port();
+  ASSERT_TRUE(succeeded(port));
+  write_up_state(dir->path(), "127.0.0.1:" + std::to_string(*port), {"orders"});
+  const auto status = velocity_json({"status", "--data-dir", dir->path().string()});
+  EXPECT_EQ(status["running"], true);
+  EXPECT_TRUE(status["processes"][0]["lag"].is_null());
+  EXPECT_TRUE(status["groups"][0]["lag"].is_null());
+  EXPECT_NE(status.value("lag_error", "").find("cannot reach broker"), std::string::npos) << status.dump();
+}
+
+TEST_F(CliTest, OutboxFailsWithExitCodeOneNamingEachDatabaseItCannotRead) {
+  auto dir = TempDir::create("velocity-outbox");
+  ASSERT_TRUE(succeeded(dir));
+  std::filesystem::create_directories(dir->path() / "orders");
+  std::ofstream(dir->path() / "orders" / "orders.db") << "not a database, only text long enough to be read";
+  const auto result = velocity({"outbox", "--data-dir", dir->path().string(), "--format", "json"});
+  EXPECT_EQ(result.exit_code, 1) << result.summary();
+  const auto rows = json::parse(result.out);
+  ASSERT_EQ(rows.size(), 8u);  // every service
+  for (const auto& row : rows) {
+    EXPECT_TRUE(row.contains("error")) << row.dump();
+    EXPECT_FALSE(row.contains("pending")) << row.dump();
+  }
+  EXPECT_EQ(rows[3]["service"], "orders");
+  EXPECT_EQ(rows[3]["database"], (dir->path() / "orders" / "orders.db").string());
+  EXPECT_EQ(rows[0]["error"], (dir->path() / "users" / "users.db").string() + " does not exist");
+
+  const auto one = velocity({"outbox", "payments", "--data-dir", dir->path().string()});
+  EXPECT_EQ(one.exit_code, 1);
+  EXPECT_NE(one.err.find("payments"), std::string::npos) << one.err;
+  EXPECT_EQ(one.err.find("orders"), std::string::npos) << one.err;
+  EXPECT_FALSE(std::filesystem::exists(dir->path() / "payments" / "payments.db"));  // read-only
+
+  const auto unknown = velocity({"outbox", "warehouse", "--data-dir", dir->path().string()});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("warehouse"), std::string::npos) << unknown.err;
 }
 
 TEST_F(CliTest, MissingTopicFailsWithExitCodeOneAndIsNotCreated) {
