@@ -7,10 +7,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/assertions.h"
@@ -244,8 +247,113 @@ TEST_F(GroupConsumerTest, GroupResumesFromCommittedOffsetsAfterTheBrokerIsKilled
   // acknowledged before the crash: acknowledged commits survived kill -9.
   const GroupAudit audit = audit_group(logs);
   EXPECT_EQ(audit.consumed, expected);
-  EXPECT_TRUE(audit.violations.empty()) << first_violations(audit);
+  EXPECT_TRUE(audit.violations.empty())
+      << first_violations(audit) << "history of the partitions involved:\n"
+      << partition_history(logs, audit.violation_partitions) << "broker stderr:\n"
+      << broker_->stderr_tail(400) << members->stderr_tails();
   expect_committed_to_end(group, topic);
+}
+
+// The two halves of "resume from committed offsets" checked directly, many times around a
+// kill -9: an OffsetCommit the broker acknowledged is what OffsetFetch answers after the
+// restart (never an older value, never none), and a consumer that starts there is served from
+// that offset by the restarted broker's first Fetch (auto.offset.reset=error turns an
+// OFFSET_OUT_OF_RANGE answer into a failure instead of a silent re-read).
+TEST_F(GroupConsumerTest, AcknowledgedCommitsAreServedByTheRestartedBrokerAfterKill9) {
+  const std::string topic = topic_for_this_test();
+  const std::string group = topic_for_this_test("group");
+  constexpr int kPerPartition = 3000;
+  const auto landed = produce(topic, kPartitions * kPerPartition);
+  ASSERT_EQ(landed.size(), static_cast<std::size_t>(kPartitions * kPerPartition));
+
+  // A client outside any group membership (assign-style commits, generation -1) commits the
+  // same, ever larger offset for every partition as fast as the broker acknowledges.
+  auto conf = client_conf(broker_->bootstrap(),
+                          {{"group.id", group}, {"enable.auto.commit", "false"},
+                           {"reconnect.backoff.max.ms", "200"}});
+  ASSERT_TRUE(conf) << conf.error().message();
+  std::string errstr;
+  std::unique_ptr<RdKafka::KafkaConsumer> committer(RdKafka::KafkaConsumer::create(conf->get(), errstr));
+  ASSERT_TRUE(committer) << errstr;
+
+  std::atomic<std::int64_t> acknowledged{0};
+  std::atomic<std::int64_t> attempted{0};
+  std::atomic<bool> stop{false};
+  std::thread committing([&] {
+    for (std::int64_t next = 1; next <= kPerPartition && !stop; ++next) {
+      attempted = next;
+      std::vector<RdKafka::TopicPartition*> offsets;
+      for (int p = 0; p < kPartitions; ++p) offsets.push_back(RdKafka::TopicPartition::create(topic, p, next));
+      bool ok = committer->commitSync(offsets) == RdKafka::ERR_NO_ERROR;
+      for (const auto* tp : offsets) ok = ok && tp->err() == RdKafka::ERR_NO_ERROR;
+      RdKafka::TopicPartition::destroy(offsets);
+      if (ok) {
+        acknowledged = next;
+      } else {
+        --next;  // try the same value again once the broker is back
+        std::this_thread::sleep_for(milliseconds(20));
+      }
+    }
+  });
+
+  constexpr int kRestarts = 5;
+  for (int round = 0; round < kRestarts; ++round) {
+    // Kill while commits are flowing: wait for some progress first.
+    const std::int64_t from = acknowledged;
+    const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+    while (acknowledged < from + 20 + 15 * round && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(milliseconds(1));
+    }
+    ASSERT_GE(acknowledged.load(), from + 20) << "commits stopped before round " << round;
+    ASSERT_TRUE(succeeded(broker_->kill9()));
+    const std::int64_t acked_before_kill = acknowledged;
+    const std::int64_t attempted_before_kill = attempted;
+    ASSERT_TRUE(succeeded(broker_->restart()));
+
+    // Asked at once, by a client that never talked to the old broker.
+    auto committed = committed_offsets(broker_->bootstrap(), group, topic, kPartitions);
+    ASSERT_TRUE(committed) << committed.error().message();
+    for (const auto& [partition, offset] : *committed) {
+      EXPECT_GE(offset, acked_before_kill)
+          << "round " << round << ": partition " << partition
+          << " lost an acknowledged commit across kill -9; broker stderr:\n" << broker_->stderr_tail();
+      EXPECT_LE(offset, attempted_before_kill) << "round " << round << ": partition " << partition;
+    }
+
+    // A consumer starting at the committed offsets gets exactly the messages there.
+    auto reader_conf = client_conf(broker_->bootstrap(), {{"group.id", group + "-reader"},
+                                                          {"enable.auto.commit", "false"},
+                                                          {"auto.offset.reset", "error"}});
+    ASSERT_TRUE(reader_conf) << reader_conf.error().message();
+    std::unique_ptr<RdKafka::KafkaConsumer> reader(
+        RdKafka::KafkaConsumer::create(reader_conf->get(), errstr));
+    ASSERT_TRUE(reader) << errstr;
+    std::vector<RdKafka::TopicPartition*> start;
+    for (const auto& [partition, offset] : *committed) {
+      start.push_back(RdKafka::TopicPartition::create(topic, partition, offset));
+    }
+    ASSERT_EQ(reader->assign(start), RdKafka::ERR_NO_ERROR);
+    RdKafka::TopicPartition::destroy(start);
+    std::map<std::int32_t, std::int64_t> first_read;
+    const auto read_deadline = std::chrono::steady_clock::now() + seconds(20);
+    while (first_read.size() < static_cast<std::size_t>(kPartitions) &&
+           std::chrono::steady_clock::now() < read_deadline) {
+      std::unique_ptr<RdKafka::Message> m(reader->consume(100));
+      if (m->err() == RdKafka::ERR__TIMED_OUT) continue;
+      ASSERT_EQ(m->err(), RdKafka::ERR_NO_ERROR)
+          << "round " << round << ": " << m->errstr() << "; broker stderr:\n" << broker_->stderr_tail();
+      first_read.try_emplace(m->partition(), m->offset());
+    }
+    reader->close();
+    ASSERT_EQ(first_read.size(), static_cast<std::size_t>(kPartitions)) << "round " << round;
+    for (const auto& [partition, offset] : first_read) {
+      EXPECT_EQ(offset, committed->at(partition))
+          << "round " << round << ": partition " << partition << " did not resume where committed";
+    }
+  }
+  stop = true;
+  committing.join();
+  committer->close();
 }
 
 }  // namespace

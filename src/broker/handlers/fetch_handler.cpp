@@ -7,6 +7,7 @@
 
 #include "broker/handlers/handlers.h"
 #include "broker/protocol/error_code.h"
+#include "common/log.h"
 
 namespace velocity::broker {
 namespace {
@@ -45,6 +46,11 @@ size_t read_all(HandlerContext& ctx, const protocol::FetchRequest& request, prot
       if (total > 0 && limit == 0) continue;
       auto read = log.read(wanted.fetch_offset, std::max<uint64_t>(limit, 1));
       if (!read) {
+        // A consumer answered OFFSET_OUT_OF_RANGE applies auto.offset.reset and may re-read a
+        // partition from the start: always worth a line, as it explains duplicates later.
+        log::info("fetch {}[{}] at offset {} refused: {} (log start {}, high watermark {})", topic.topic,
+                  wanted.partition, wanted.fetch_offset, read.error().message(), out.log_start_offset,
+                  out.high_watermark);
         out.error_code = read.error().code == ErrorCode::kOutOfRange ? wire(KafkaError::kOffsetOutOfRange)
                                                                      : wire(protocol::to_kafka_error(read.error()));
         continue;

@@ -1,9 +1,11 @@
 #include "support/group_log.h"
 
 #include <algorithm>
+#include <map>
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace velocity::testing {
 
@@ -80,11 +82,59 @@ GroupAudit audit_group(const std::vector<std::vector<MemberEvent>>& members) {
         audit.violations.push_back(fmt::format(
             "partition {} offset {} delivered again to member {} {} ms after a commit of offset {}",
             d.message.first, d.message.second, d.member, (d.t_ns - t) / 1'000'000, next));
+        audit.violation_partitions.insert(d.message.first);
         break;
       }
     }
   }
   return audit;
+}
+
+std::string partition_history(const std::vector<std::vector<MemberEvent>>& members,
+                              const std::set<std::int32_t>& partitions) {
+  struct Line {
+    std::int64_t t_ns;
+    std::string text;
+  };
+  std::vector<Line> lines;
+  std::int64_t t0 = -1;
+  for (std::size_t m = 0; m < members.size(); ++m) {
+    std::map<std::int32_t, std::int64_t> last_consumed;
+    for (const auto& e : members[m]) {
+      if (t0 < 0 || e.t_ns < t0) t0 = e.t_ns;
+      switch (e.kind) {
+        case MemberEvent::Kind::kAssigned:
+          lines.push_back({e.t_ns, fmt::format("member {} assigned {}", m, fmt::join(e.partitions, ","))});
+          break;
+        case MemberEvent::Kind::kRevoked:
+          lines.push_back({e.t_ns, fmt::format("member {} revoked all", m)});
+          break;
+        case MemberEvent::Kind::kCommitFailed:
+          lines.push_back({e.t_ns, fmt::format("member {} commit failed", m)});
+          break;
+        case MemberEvent::Kind::kCommitted:
+          if (partitions.contains(e.partition)) {
+            lines.push_back({e.t_ns, fmt::format("member {} committed {} next {}", m, e.partition, e.offset)});
+          }
+          break;
+        case MemberEvent::Kind::kConsumed: {
+          auto [it, first] = last_consumed.try_emplace(e.partition, e.offset);
+          if (partitions.contains(e.partition) && (first || it->second + 1 != e.offset)) {
+            lines.push_back({e.t_ns, fmt::format("member {} consumed {} from offset {}", m, e.partition, e.offset)});
+          }
+          it->second = e.offset;
+          break;
+        }
+      }
+    }
+  }
+  std::stable_sort(lines.begin(), lines.end(),
+                   [](const Line& a, const Line& b) { return a.t_ns < b.t_ns; });
+  std::string text;
+  for (const auto& line : lines) {
+    text += fmt::format("{:>8} ms  {}\n", (line.t_ns - t0) / 1'000'000, line.text);
+  }
+  return text;
 }
 
 std::vector<std::int32_t> last_assignment(const std::vector<MemberEvent>& events) {

@@ -33,11 +33,18 @@ struct GroupAudit {
   std::map<PartitionOffset, int> duplicates;  // message → times delivered beyond the first
   // Redeliveries of a message after a commit past it had been acknowledged: each a sentence.
   std::vector<std::string> violations;
+  std::set<std::int32_t> violation_partitions;  // the partitions those sentences are about
   std::size_t failed_commits = 0;
 };
 
 // Audits the logs of all members of one group (index = member number in messages).
 GroupAudit audit_group(const std::vector<std::vector<MemberEvent>>& members);
+
+// For failure messages: every member's assignments, revocations, acknowledged and failed
+// commits, and each consumed run that did not continue from the message before (a jump), of
+// the given partitions, in time order, with times in ms relative to the first event.
+std::string partition_history(const std::vector<std::vector<MemberEvent>>& members,
+                              const std::set<std::int32_t>& partitions);
 
 // The partitions of the member's last assignment that no revocation followed (empty if none).
 std::vector<std::int32_t> last_assignment(const std::vector<MemberEvent>& events);
