@@ -18,9 +18,10 @@ struct LogConfig {
   int64_t retention_bytes = -1;                   // retention.bytes, -1 = no size limit
   uint32_t index_interval_bytes = 4096;           // index.interval.bytes
   uint32_t max_batch_bytes = 1048588;             // max.message.bytes (Kafka's default)
-  // Disk blocks reserved ahead of the active segment's end, this many bytes at a time (never
-  // past segment.bytes), so appends write into allocated blocks; 0 = off. Kafka's
-  // `preallocate` reserves the whole segment; steps bound the space a partition holds unused.
+  // Disk blocks reserved ahead of the active segment's end, at most this many bytes at a time
+  // (steps grow with the segment from 1 MiB; never past segment.bytes), so appends write into
+  // allocated blocks; 0 = off. Kafka's `preallocate` reserves the whole segment; steps bound
+  // the space a partition holds unused.
   uint64_t preallocate_bytes = 16ull << 20;
   Durability durability = Durability::kFsync;
 };

@@ -53,6 +53,28 @@ TEST_F(PartitionLogTest, ReservationGrowsInStepsAndStopsAtTheSegmentSize) {
   }
 }
 
+TEST_F(PartitionLogTest, ReservationStepsGrowWithTheSegmentUpToTheConfiguredStep) {
+  auto log = open(preallocating(4 << 20, 64 << 20));
+  append(*log, batch(1));
+  EXPECT_EQ(env_.reserved_past_end(kFirst), 1u << 20);  // a small segment reserves 1 MiB
+  const auto big = batch(100, 1000, 1000);
+  uint64_t largest_step = 0;
+  while (log->size_bytes() < (12u << 20)) {
+    const uint64_t size_before = log->size_bytes();
+    const uint64_t reserved_before = env_.reserved_past_end(kFirst);
+    append(*log, big);
+    const uint64_t reserved = env_.reserved_past_end(kFirst);
+    if (reserved_before >= big.size()) {
+      EXPECT_EQ(reserved, reserved_before - big.size());  // within the reservation
+      continue;
+    }
+    const uint64_t step = std::min<uint64_t>(4 << 20, std::max<uint64_t>(size_before, 1 << 20));
+    EXPECT_EQ(reserved, step) << "at " << size_before;
+    largest_step = std::max(largest_step, reserved);
+  }
+  EXPECT_EQ(largest_step, 4u << 20);
+}
+
 TEST_F(PartitionLogTest, RollGivesBackTheSealedSegmentsReservation) {
   auto log = open(preallocating(4096, 2048));
   const auto one = batch(1, 1000, 1000);

@@ -48,8 +48,9 @@ class Segment {
   [[nodiscard]] static Result<Opened> open(Env& env, const std::string& dir, int64_t base_offset,
                                            uint32_t index_interval, bool use_index_files);
 
-  // Reserves disk blocks ahead of size(), `step` bytes at a time but not past `limit`, before
-  // each append that would write past the reservation (0 = never). Reserved blocks are not
+  // Reserves disk blocks ahead of size() before each append that would write past the
+  // reservation, in steps of size() bytes (at least 1 MiB, at most `step`; 0 = never), never
+  // past `limit`. Reserved blocks are not
   // part of the file's size, so readers and recovery never see them.
   void reserve_ahead(uint64_t step, uint64_t limit) {
     reserve_step_ = step;
