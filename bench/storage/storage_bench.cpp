@@ -95,7 +95,7 @@ std::string fresh_dir(const Options& o, const std::string& name) {
 
 // Raw baseline: `threads` writers each pwrite a batch at the end of one shared file, with
 // fdatasync after every write when `sync`. With `reserve` (one writer only), blocks are
-// reserved ahead in the log's steps before the writes reach them. Returns MiB/s.
+// reserved ahead in steps of the log's largest step before the writes reach them.
 Rate raw_write(const Options& o, size_t batch_bytes, uint64_t total, bool sync, int threads,
                bool reserve = false) {
   auto dir = fresh_dir(o, "raw");
@@ -276,8 +276,10 @@ void row(const char* name, Rate log, Rate raw) {
 int run(const Options& o) {
   std::printf("medians of %d runs; ratio = log / raw (same file system, same run)\n", o.reps);
   std::printf("MiB/s of wall-clock time, then MiB per CPU second of the benchmark process\n");
-  std::printf("log preallocates %llu MiB steps; \"reserved\" rows: raw writer reserving the same\n",
-              static_cast<unsigned long long>(o.preallocate_bytes >> 20));
+  std::printf(
+      "log preallocates in steps up to %llu MiB; \"reserved\" rows: raw writer reserving "
+      "in steps of that size\n",
+      static_cast<unsigned long long>(o.preallocate_bytes >> 20));
   std::printf("%-34s %9s %9s %6s %9s %9s %6s\n", "workload", "log", "raw", "ratio", "log/cpu",
               "raw/cpu", "ratio");
   const uint64_t total = o.mib << 20;
