@@ -1,5 +1,6 @@
 // `velocity load` against the whole store: the real binary places orders through the gateway,
-// follows them to the end, and its JSON summary, report and invariant verdict agree.
+// follows them to the end through each customer's event stream (and, with --poll, by polling),
+// and its JSON summary, report and invariant verdict agree.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -75,6 +76,19 @@ TEST(LoadGenerator, EveryOrderEndsAndTheStoreStaysConsistent) {
   EXPECT_EQ(summary["latency_ms"]["placed_to_completed"]["count"], orders["completed"]);
   EXPECT_GT(summary["orders_per_second"].get<double>(), 0);
 
+  // Followed by events: a stream per customer, and the steps seen first in events. Every step
+  // (confirmed, completed, cancelled) was seen once, in an event or in an HTTP answer (checkout,
+  // cancel, a safety poll).
+  const auto& follow = summary["follow"];
+  EXPECT_EQ(follow["mode"], "events") << follow.dump();
+  EXPECT_EQ(follow["streams"], 20) << follow.dump();
+  EXPECT_EQ(follow["streams_failed"], 0) << follow.dump();
+  EXPECT_GT(follow["events"].get<int>(), 0) << follow.dump();
+  EXPECT_GT(follow["steps_from_events"].get<int>(), 0) << follow.dump();
+  EXPECT_EQ(follow["steps_from_events"].get<int>() + follow["steps_from_requests"].get<int>(),
+            orders["confirmed"].get<int>() + orders["completed"].get<int>() + orders["cancelled"].get<int>())
+      << follow.dump();
+
   EXPECT_EQ(summary["check_ok"], true) << summary["check"].dump(2);
   EXPECT_TRUE(checker::check_store(store.data_dir()).ok());
 
@@ -84,6 +98,21 @@ TEST(LoadGenerator, EveryOrderEndsAndTheStoreStaysConsistent) {
   html << in.rdbuf();
   EXPECT_NE(html.str().find("<svg"), std::string::npos);
   EXPECT_EQ(summary["report"], report.string());
+
+  // --poll: the same orders followed by polling only.
+  const auto polled = run(std::string(VELOCITY_CLI) + " load --target http://127.0.0.1:" +
+                          std::to_string(store.gateway_port()) +
+                          " --customers 5 --orders 40 --rate 40 --concurrency 8 --poll --data-dir " +
+                          store.data_dir().string() + " --format json --report " + report.string());
+  ASSERT_EQ(polled.code, 0) << polled.out << "\n" << store.log_tail();
+  const auto by_polls = nlohmann::json::parse(polled.out, nullptr, false);
+  ASSERT_TRUE(by_polls.is_object()) << polled.out;
+  EXPECT_EQ(by_polls["orders"]["not_terminal"], 0);
+  EXPECT_EQ(by_polls["follow"]["mode"], "poll");
+  EXPECT_EQ(by_polls["follow"]["events"], 0);
+  EXPECT_EQ(by_polls["follow"]["steps_from_events"], 0);
+  EXPECT_GT(by_polls["latency_ms"]["placed_to_completed"]["count"].get<int>(), 0);
+  EXPECT_EQ(by_polls["check_ok"], true) << by_polls["check"].dump(2);
 }
 
 }  // namespace
