@@ -1,4 +1,5 @@
-// The runtime every service of the store is assembled from: one SQLite database, an outbox and
+// The runtime every service of the store is assembled from: one database (an embedded SQLite
+// file, or PostgreSQL when VELOCITY_DATABASE_URL is set), an outbox and
 // its relay, an inbox around every consumed event, durable saga timers, a JSON HTTP API on the
 // same server as /healthz, /readyz and /metrics, and graceful shutdown on SIGTERM.
 //
@@ -38,6 +39,10 @@ namespace velocity {
 struct ServiceConfig {
   std::string name;                              // "orders": consumer group, event source, db name
   std::filesystem::path data_dir = "var";        // VELOCITY_DATA_DIR; the db is <data>/<name>/<name>.db
+  // VELOCITY_DATABASE_URL: a PostgreSQL URL (postgresql://user@host:port/dbname, also
+  // postgres://); the service's tables, outbox, inbox and sagas then live there instead of in the
+  // SQLite file. Empty = the SQLite file.
+  std::string database_url;
   config::Endpoint http{"127.0.0.1", 0};         // VELOCITY_HTTP_ADDR
   std::string brokers;                           // VELOCITY_BROKERS (default 127.0.0.1:9092)
   int topic_partitions = 4;                      // VELOCITY_TOPIC_PARTITIONS, for topics it creates

@@ -18,6 +18,7 @@
 #include "velocity/kafka_bus.h"
 #include "velocity/logging.h"
 #include "velocity/outbox.h"
+#include "velocity/postgres_store.h"
 #include "velocity/shutdown.h"
 #include "velocity/trace.h"
 
@@ -90,6 +91,16 @@ Result<ServiceConfig> ServiceConfig::from_env(std::string name, std::string_view
   auto data = env.string("VELOCITY_DATA_DIR", "var");
   if (!data) return std::unexpected(data.error());
   c.data_dir = *data;
+  auto database_url = env.string("VELOCITY_DATABASE_URL", "");
+  if (!database_url) return std::unexpected(database_url.error());
+  if (!database_url->empty() && !database_url->starts_with("postgresql://") &&
+      !database_url->starts_with("postgres://")) {
+    // The value is not repeated: it may hold a password.
+    return fail(ErrorCode::kInvalidArgument,
+                "VELOCITY_DATABASE_URL: expected a PostgreSQL URL starting with postgresql:// or "
+                "postgres:// (unset it to use the SQLite file)");
+  }
+  c.database_url = std::move(*database_url);
   auto http = env.endpoint("VELOCITY_HTTP_ADDR", default_http);
   if (!http) return std::unexpected(http.error());
   c.http = *http;
@@ -242,13 +253,19 @@ Result<std::unique_ptr<Service>> Service::create(ServiceConfig config, std::shar
 
   DatabaseOptions db_options;
   db_options.durability = impl->config.durability;
-  auto db = Database::open(dir / (impl->config.name + ".db"), db_options);
-  if (!db) return std::unexpected(db.error());
+  auto db = impl->config.database_url.empty()
+                ? Database::open(dir / (impl->config.name + ".db"), db_options)
+                : Database::connect_postgres(impl->config.database_url, db_options);
+  if (!db) {
+    if (impl->config.database_url.empty()) return std::unexpected(db.error());
+    return fail(db.error().code, "service " + impl->config.name +
+                                     ": PostgreSQL database (VELOCITY_DATABASE_URL): " + db.error().message());
+  }
   impl->db = std::move(*db);
-  auto outbox = make_sqlite_outbox_store(*impl->db);
+  auto outbox = make_outbox_store(*impl->db);
   if (!outbox) return std::unexpected(outbox.error());
   impl->outbox = std::move(*outbox);
-  auto inbox = make_sqlite_inbox_store(*impl->db);
+  auto inbox = make_inbox_store(*impl->db);
   if (!inbox) return std::unexpected(inbox.error());
   impl->inbox_store = std::move(*inbox);
   impl->inbox = std::make_unique<Inbox>(*impl->inbox_store);
