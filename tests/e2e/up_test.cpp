@@ -1,11 +1,12 @@
 // `velocity up` itself, as a user runs it: it starts everything and says where the store is, the
 // storefront answers, an order placed over HTTP completes, a service killed with kill -9 comes
-// back by itself, a second `velocity up` on the same data directory is refused, and SIGTERM stops
+// back by itself, `velocity status` shows every service's consumer lag, a second `velocity up` on the same data directory is refused, and SIGTERM stops
 // everything with exit 0 and no process left behind.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <cstdio>
 #include <fstream>
 #include <random>
 #include <thread>
@@ -42,6 +43,19 @@ class Output {
 };
 
 using velocity::testing::eventually;
+
+// `velocity status --format json` on `data`, or a discarded value when it printed no JSON.
+nlohmann::json status_of(const std::filesystem::path& data) {
+  const std::string command = std::string(VELOCITY_CLI) + " status --format json --data-dir " + data.string();
+  std::FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return nlohmann::json(nlohmann::json::value_t::discarded);
+  std::string out;
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
+  ::pclose(pipe);
+  return nlohmann::json::parse(out, nullptr, false);
+}
 
 nlohmann::json state_of(const std::filesystem::path& data) {
   std::ifstream in(data / "velocity.state.json");
@@ -97,6 +111,27 @@ TEST(VelocityUp, RunsTheStoreRestartsAKilledServiceAndStopsCleanlyOnSigterm) {
       },
       60s))
       << out.text();
+
+  // `velocity status`: each service's consumer group, its lag asked of the broker; once the order
+  // has completed, the services read all there is and the lag goes to zero.
+  nlohmann::json status;
+  EXPECT_TRUE(eventually(
+      [&] {
+        status = status_of(data);
+        if (!status.is_object() || status.contains("lag_error") || status["groups"].size() != 8) return false;
+        for (const auto& g : status["groups"])
+          if (!g["lag"].is_number() || g["lag"] != 0) return false;
+        return true;
+      },
+      60s))
+      << status.dump(2);
+  if (status.is_object()) {
+    for (const auto& p : status["processes"]) {
+      const bool consumes = p["service"] != "broker" && p["service"] != "gateway";
+      EXPECT_EQ(p["lag"].is_number(), consumes) << p.dump();
+      EXPECT_TRUE(p["health"] == "ready" || p["health"] == "up") << p.dump();
+    }
+  }
 
   // kill -9 one service: `velocity up` brings it back and says so.
   auto state = state_of(data);
