@@ -243,6 +243,9 @@ void GroupCoordinator::maybe_complete_join(Group& group) {
            result = join_result_for(group, member)]() mutable { done(std::move(result)); });
     member.pending_join = nullptr;
   }
+  // One line per rebalance: with the clients' logs it tells who held which generation when.
+  log::info("group {}: generation {} with {} member(s), leader {}", group.id, group.generation,
+            group.members.size(), group.leader_id);
   persist_generation(group);
 }
 
