@@ -72,6 +72,29 @@ TEST(Summary, CountsAddUpAndLatenciesAreFromPlacement) {
   EXPECT_DOUBLE_EQ(s["orders_per_second"].get<double>(), 2.0);
   EXPECT_EQ(s["error_count"], 2);
   EXPECT_NE(summary_text(s).find("checkout: HTTP 503"), std::string::npos);
+  EXPECT_EQ(s["follow"]["mode"], "poll");
+  EXPECT_NE(summary_text(s).find("followed   by polling"), std::string::npos) << summary_text(s);
+}
+
+TEST(Summary, SaysTheOrdersWereFollowedByEventsAndWhereTheStepsWereSeen) {
+  RunResult run;
+  run.orders.push_back(order(1.0, 1.5, 3.0));
+  run.follow.mode = "events";
+  run.follow.streams = 20;
+  run.follow.reconnects = 1;
+  run.follow.events = 300;
+  run.follow.steps_from_events = 2;
+  const auto s = summarize(run);
+  EXPECT_EQ(s["follow"]["mode"], "events");
+  EXPECT_EQ(s["follow"]["streams"], 20);
+  EXPECT_EQ(s["follow"]["reconnects"], 1);
+  EXPECT_EQ(s["follow"]["steps_from_events"], 2);
+  EXPECT_EQ(s["follow"]["steps_from_requests"], 0);
+  const auto text = summary_text(s);
+  EXPECT_NE(text.find("followed   by events: 20 streams (0 failed, 1 reconnects, 0 resyncs), 300 events; "
+                      "steps seen 2 in events, 0 in HTTP answers"),
+            std::string::npos)
+      << text;
 }
 
 TEST(Report, IsOneHtmlFileWithInlineSvgChartsAndNoExternalResources) {
