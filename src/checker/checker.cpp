@@ -1,6 +1,6 @@
 #include "checker/checker.h"
 
-#include <sqlite3.h>
+#include "checker/read_only_db.h"
 
 #include <functional>
 #include <map>
@@ -16,55 +16,6 @@ constexpr size_t kShown = 10;  // violations listed per check; the rest are coun
 
 const char* const kServices[] = {"users", "catalog", "cart", "orders", "inventory", "payments", "shipping", "notifications"};
 
-// A read-only SQLite connection; queries return rows of text columns.
-class ReadOnlyDb {
- public:
-  static std::unique_ptr<ReadOnlyDb> open(const std::filesystem::path& path, std::string& error) {
-    if (!std::filesystem::exists(path)) {
-      error = path.string() + " does not exist";
-      return nullptr;
-    }
-    sqlite3* db = nullptr;
-    const std::string uri = "file:" + path.string() + "?mode=ro";
-    if (sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) != SQLITE_OK) {
-      error = path.string() + ": " + (db ? sqlite3_errmsg(db) : "cannot open");
-      sqlite3_close(db);
-      return nullptr;
-    }
-    sqlite3_busy_timeout(db, 5000);
-    return std::unique_ptr<ReadOnlyDb>(new ReadOnlyDb(db));
-  }
-  ~ReadOnlyDb() { sqlite3_close(db_); }
-
-  using Row = std::vector<std::string>;
-  // nullopt (with `error` set) when the query fails, e.g. a table is missing.
-  std::optional<std::vector<Row>> rows(const std::string& sql, std::string& error) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-      error = sqlite3_errmsg(db_);
-      return std::nullopt;
-    }
-    std::vector<Row> out;
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-      Row row;
-      for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
-        const auto* text = sqlite3_column_text(stmt, i);
-        row.emplace_back(text ? reinterpret_cast<const char*>(text) : "");
-      }
-      out.push_back(std::move(row));
-    }
-    if (rc != SQLITE_DONE) error = sqlite3_errmsg(db_);
-    sqlite3_finalize(stmt);
-    if (rc != SQLITE_DONE) return std::nullopt;
-    return out;
-  }
-
- private:
-  explicit ReadOnlyDb(sqlite3* db) : db_(db) {}
-  sqlite3* db_;
-};
-
 void violate(Check& check, std::string what) {
   check.ok = false;
   ++check.violation_count;
@@ -76,7 +27,7 @@ class Store {
   explicit Store(const std::filesystem::path& data_dir) {
     for (const char* service : kServices) {
       std::string error;
-      auto db = ReadOnlyDb::open(data_dir / service / (std::string(service) + ".db"), error);
+      auto db = ReadOnlyDb::open(service_db_path(data_dir, service), error);
       if (db) {
         dbs_[service] = std::move(db);
       } else {
