@@ -2,6 +2,7 @@
 // alone touches the consumer and the per-partition state. Handlers ack/nack from any thread
 // by queueing a settlement that the poll thread applies.
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -30,16 +31,35 @@ struct Settlement {
 // Where handlers leave their acks and nacks; outlives the subscription if a handler acks late.
 struct Settlements {
   std::mutex mutex;
+  std::condition_variable arrived;
   std::vector<Settlement> pending;
   void push(Settlement s) {
-    std::lock_guard lock(mutex);
-    pending.push_back(std::move(s));
+    {
+      std::lock_guard lock(mutex);
+      pending.push_back(std::move(s));
+    }
+    arrived.notify_one();
   }
   std::vector<Settlement> take() {
     std::lock_guard lock(mutex);
     return std::exchange(pending, {});
   }
+  // Returns at the first settlement queued, or after `bound`.
+  void wait(std::chrono::milliseconds bound) {
+    std::unique_lock lock(mutex);
+    arrived.wait_for(lock, bound, [this] { return !pending.empty(); });
+  }
 };
+
+// While max_in_flight deliveries await their ack, the poll thread first just stops taking
+// messages and waits for acks: librdkafka keeps what it fetched ahead, bounded by its
+// queued.* limits. Only a subscription full for longer than this pauses its partitions, so
+// that the poll thread can go back to serving rebalances while a handler is stuck. (Pausing
+// drops librdkafka's fetched-ahead messages, and resuming waits for the connection's
+// outstanding Fetch, a long poll of up to fetch.wait.max.ms, before it reads them again.)
+constexpr std::chrono::milliseconds kFullBeforePause{1000};
+// How long the poll thread waits for an ack at a time while full, between commits.
+constexpr std::chrono::milliseconds kFullWait{50};
 
 struct InFlight {
   uint64_t delivery_id = 0;
@@ -141,10 +161,18 @@ class KafkaSubscription final : public Subscription, public RdKafka::RebalanceCb
       apply_settlements();
       if (closing_ && (unacked() == 0 || Clock::now() >= grace_deadline_)) break;
       seek_due_partitions();
-      update_pauses();
+      const bool full = unacked() >= options_.max_in_flight;
+      if (!full) full_since_.reset();
+      if (full && !full_since_) full_since_ = Clock::now();
+      const bool hold = full && !closing_ && Clock::now() - *full_since_ < kFullBeforePause;
+      update_pauses(full && !hold);
       if (Clock::now() >= next_commit_) {
         commit(false);
         next_commit_ = Clock::now() + config_.commit_interval;
+      }
+      if (hold) {
+        settlements_->wait(kFullWait);
+        continue;
       }
       std::unique_ptr<RdKafka::Message> message(consumer_->consume(closing_ ? 10 : 50));
       handle(*message);
@@ -240,13 +268,12 @@ class KafkaSubscription final : public Subscription, public RdKafka::RebalanceCb
   }
 
   // A partition is paused while a nack-seek is pending, while closing, and (all of them)
-  // while max_in_flight deliveries await their ack.
-  void update_pauses() {
-    const bool full = unacked() >= options_.max_in_flight;
+  // when `pause_all`: max_in_flight deliveries have awaited their ack for kFullBeforePause.
+  void update_pauses(bool pause_all) {
     PartitionList to_pause;
     PartitionList to_resume;
     for (auto& [tp, st] : partitions_) {
-      const bool want = closing_ || full || st.seek_to.has_value();
+      const bool want = closing_ || pause_all || st.seek_to.has_value();
       if (want == st.paused) continue;
       (want ? to_pause : to_resume).add(tp);
       st.paused = want;
@@ -284,6 +311,7 @@ class KafkaSubscription final : public Subscription, public RdKafka::RebalanceCb
   std::map<TopicPartitionKey, PartitionState> partitions_;  // poll thread only
   uint64_t next_delivery_id_ = 1;
   Clock::time_point next_commit_{};
+  std::optional<Clock::time_point> full_since_;  // since when max_in_flight are unacked
   std::thread thread_;
   std::mutex close_mutex_;
   bool closed_ = false;
