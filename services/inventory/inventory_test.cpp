@@ -10,6 +10,7 @@
 #include "shop/seed.h"
 #include "velocity/memory_bus.h"
 #include "toolkit/service/test_kit.h"
+#include "toolkit/store/postgres_test_server.h"
 
 namespace inventory {
 namespace {
@@ -41,11 +42,18 @@ shop::OrderPlaced order(std::string id, std::vector<std::pair<std::string, int64
   return placed;
 }
 
-class InventoryTest : public ::testing::Test {
+// Every case runs on the embedded SQLite file and on a real PostgreSQL server
+// (VELOCITY_DATABASE_URL), one fresh database per case.
+class InventoryTest : public ::testing::TestWithParam<velocity::SqlDialect> {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
            ("velocity-inventory-" + std::to_string(std::random_device{}()));
+    if (GetParam() == velocity::SqlDialect::kPostgres) {
+      auto url = velocity::testing::fresh_postgres_database();
+      ASSERT_TRUE(url) << url.error().message();
+      database_url_ = *url;
+    }
     bus_ = std::make_shared<velocity::MemoryBus>();
     for (const auto& topic : {kOrders, kPayments, kShipping}) {
       ASSERT_TRUE(bus_->create_topic(topic, 4));
@@ -67,6 +75,7 @@ class InventoryTest : public ::testing::Test {
     velocity::ServiceConfig config;
     config.name = "inventory";
     config.data_dir = dir_;
+    config.database_url = database_url_;
     config.outbox_poll = 20ms;
     config.timer_poll = 20ms;
     config.shutdown_bound = 5s;
@@ -157,6 +166,7 @@ class InventoryTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
+  std::string database_url_;  // empty: SQLite
   std::shared_ptr<velocity::MemoryBus> bus_;
   std::unique_ptr<velocity::Service> service_;
   uint16_t port_ = 0;
@@ -168,7 +178,7 @@ size_t seed_sku_count() {
   return n;
 }
 
-TEST_F(InventoryTest, FirstStartStocksEverySeedSkuOnceWithAnInitialAdjustment) {
+TEST_P(InventoryTest, FirstStartStocksEverySeedSkuOnceWithAnInitialAdjustment) {
   const size_t skus = seed_sku_count();
   ASSERT_TRUE(published_count<shop::StockAdjusted>(skus));
   for (const auto& adjusted : published<shop::StockAdjusted>()) {
@@ -198,13 +208,13 @@ TEST_F(InventoryTest, FirstStartStocksEverySeedSkuOnceWithAnInitialAdjustment) {
   EXPECT_EQ(published<shop::StockAdjusted>().size(), skus);
 }
 
-TEST_F(InventoryTest, AnUnknownSkuIsNotFound) {
+TEST_P(InventoryTest, AnUnknownSkuIsNotFound) {
   auto missing = http(port_, "GET", "/api/inventory/stock/tee-none-M-blk");
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(missing.body["field"], "sku");
 }
 
-TEST_F(InventoryTest, AnOrderIsReservedWholeAndCarriesThePaymentDetailsOn) {
+TEST_P(InventoryTest, AnOrderIsReservedWholeAndCarriesThePaymentDetailsOn) {
   auto placed = order("ord_1", {{kSku, 2}, {kOtherSku, 1}, {kSku, 1}});
   publish(kOrders, "ord_1", placed);
   ASSERT_TRUE(published_count<shop::StockReserved>(1, "ord_1"));
@@ -228,7 +238,7 @@ TEST_F(InventoryTest, AnOrderIsReservedWholeAndCarriesThePaymentDetailsOn) {
   EXPECT_EQ(row.shipped, 0);
 }
 
-TEST_F(InventoryTest, AnOrderThatOneLineCannotCoverReservesNothing) {
+TEST_P(InventoryTest, AnOrderThatOneLineCannotCoverReservesNothing) {
   publish(kOrders, "ord_short", order("ord_short", {{kOtherSku, 1}, {kSku, 101}}));
   publish(kOrders, "ord_unknown", order("ord_unknown", {{kOtherSku, 1}, {"tee-none-M-blk", 1}}));
   ASSERT_TRUE(published_count<shop::StockRejected>(1, "ord_short"));
@@ -250,7 +260,7 @@ TEST_F(InventoryTest, AnOrderThatOneLineCannotCoverReservesNothing) {
   EXPECT_EQ(stock(kSku).reserved, 0);
 }
 
-TEST_F(InventoryTest, TwoOrdersRacingForTheLastUnitExactlyOneGetsIt) {
+TEST_P(InventoryTest, TwoOrdersRacingForTheLastUnitExactlyOneGetsIt) {
   auto written_off = http(port_, "POST", "/api/inventory/admin/adjust",
                           R"({"sku":")" + kSku + R"(","delta":-99,"reason":"write-off"})", edge());
   ASSERT_EQ(written_off.status, 200);
@@ -283,7 +293,7 @@ TEST_F(InventoryTest, TwoOrdersRacingForTheLastUnitExactlyOneGetsIt) {
   }
 }
 
-TEST_F(InventoryTest, ADeclinedPaymentReleasesTheReservationOnceOnly) {
+TEST_P(InventoryTest, ADeclinedPaymentReleasesTheReservationOnceOnly) {
   publish(kOrders, "ord_1", order("ord_1", {{kSku, 2}}));
   ASSERT_TRUE(published_count<shop::StockReserved>(1, "ord_1"));
 
@@ -310,7 +320,7 @@ TEST_F(InventoryTest, ADeclinedPaymentReleasesTheReservationOnceOnly) {
   EXPECT_EQ(stock(kSku).reserved, 0);
 }
 
-TEST_F(InventoryTest, ACustomerCancelReleasesTheReservationOnceOnly) {
+TEST_P(InventoryTest, ACustomerCancelReleasesTheReservationOnceOnly) {
   publish(kOrders, "ord_1", order("ord_1", {{kSku, 3}}));
   ASSERT_TRUE(published_count<shop::StockReserved>(1, "ord_1"));
   publish(kOrders, "ord_1",
@@ -330,7 +340,7 @@ TEST_F(InventoryTest, ACustomerCancelReleasesTheReservationOnceOnly) {
   EXPECT_EQ(stock(kSku).available, 100);
 }
 
-TEST_F(InventoryTest, AnOrderCancelledBeforeItsPlacementArrivedIsNeverReserved) {
+TEST_P(InventoryTest, AnOrderCancelledBeforeItsPlacementArrivedIsNeverReserved) {
   publish(kOrders, "ord_1",
           shop::OrderCancelled{"ord_1", "cus_ada", "customer_request", "You cancelled it."});
   const auto placed = publish(kOrders, "ord_1", order("ord_1", {{kSku, 1}}));
@@ -341,7 +351,7 @@ TEST_F(InventoryTest, AnOrderCancelledBeforeItsPlacementArrivedIsNeverReserved) 
   EXPECT_EQ(stock(kSku).available, 100);
 }
 
-TEST_F(InventoryTest, ARedeliveredOrTwicePlacedOrderIsReservedOnce) {
+TEST_P(InventoryTest, ARedeliveredOrTwicePlacedOrderIsReservedOnce) {
   const auto placed = publish(kOrders, "ord_1", order("ord_1", {{kSku, 2}}));
   publish_event(kOrders, placed);  // the same event again
   const auto twice =
@@ -352,7 +362,7 @@ TEST_F(InventoryTest, ARedeliveredOrTwicePlacedOrderIsReservedOnce) {
   EXPECT_EQ(stock(kSku).available, 98);
 }
 
-TEST_F(InventoryTest, ADispatchMovesTheReservedUnitsToShippedOnce) {
+TEST_P(InventoryTest, ADispatchMovesTheReservedUnitsToShippedOnce) {
   publish(kOrders, "ord_1", order("ord_1", {{kSku, 2}, {kOtherSku, 1}}));
   ASSERT_TRUE(published_count<shop::StockReserved>(1, "ord_1"));
   shop::ShipmentDispatched dispatched{
@@ -375,7 +385,7 @@ TEST_F(InventoryTest, ADispatchMovesTheReservedUnitsToShippedOnce) {
   EXPECT_TRUE(published<shop::StockReleased>("ord_1").empty());
 }
 
-TEST_F(InventoryTest, ADispatchAfterARacingCancelShipsFromAvailable) {
+TEST_P(InventoryTest, ADispatchAfterARacingCancelShipsFromAvailable) {
   publish(kOrders, "ord_1", order("ord_1", {{kSku, 2}}));
   ASSERT_TRUE(published_count<shop::StockReserved>(1, "ord_1"));
   publish(kOrders, "ord_1",
@@ -391,7 +401,7 @@ TEST_F(InventoryTest, ADispatchAfterARacingCancelShipsFromAvailable) {
   EXPECT_EQ(row.shipped, 2);
 }
 
-TEST_F(InventoryTest, ADispatchThatStockCannotCoverIsRecordedAndNeverGoesNegative) {
+TEST_P(InventoryTest, ADispatchThatStockCannotCoverIsRecordedAndNeverGoesNegative) {
   publish(kOrders, "ord_1", order("ord_1", {{kSku, 2}}));
   ASSERT_TRUE(published_count<shop::StockReserved>(1, "ord_1"));
   publish(kOrders, "ord_1",
@@ -415,7 +425,7 @@ TEST_F(InventoryTest, ADispatchThatStockCannotCoverIsRecordedAndNeverGoesNegativ
   EXPECT_EQ(missing->int64(1), 1);
 }
 
-TEST_F(InventoryTest, ADispatchBeforeItsReservationIsRetriedUntilTheReservationArrives) {
+TEST_P(InventoryTest, ADispatchBeforeItsReservationIsRetriedUntilTheReservationArrives) {
   publish(kShipping, "ord_1",
           shop::ShipmentDispatched{"ord_1", "cus_ada", "shp_1", "VX1", {{kSku, 2}}});
   publish(kOrders, "ord_1", order("ord_1", {{kSku, 2}}));
@@ -425,7 +435,7 @@ TEST_F(InventoryTest, ADispatchBeforeItsReservationIsRetriedUntilTheReservationA
   EXPECT_TRUE(bus_->messages(velocity::dead_letter_topic(kShipping)).empty());
 }
 
-TEST_F(InventoryTest, AnOrderBreakingTheContractIsDeadLetteredAndChangesNothing) {
+TEST_P(InventoryTest, AnOrderBreakingTheContractIsDeadLetteredAndChangesNothing) {
   publish(kOrders, "ord_1", order("ord_1", {{kSku, 0}}));
   publish(kOrders, "", order("", {{kSku, 1}}));
   ASSERT_TRUE(
@@ -435,7 +445,7 @@ TEST_F(InventoryTest, AnOrderBreakingTheContractIsDeadLetteredAndChangesNothing)
   EXPECT_EQ(stock(kSku).available, 100);
 }
 
-TEST_F(InventoryTest, AdminAdjustNeedsTheEdgeKeyAndAValidBody) {
+TEST_P(InventoryTest, AdminAdjustNeedsTheEdgeKeyAndAValidBody) {
   const std::string path = "/api/inventory/admin/adjust";
   const std::string restock = R"({"sku":")" + kSku + R"(","delta":10,"reason":"restock"})";
   EXPECT_EQ(http(port_, "POST", path, restock).status, 401);
@@ -496,6 +506,12 @@ TEST_F(InventoryTest, AdminAdjustNeedsTheEdgeKeyAndAValidBody) {
   EXPECT_EQ(published<shop::StockAdjusted>(kSku).back().reason, "write-off");
   EXPECT_EQ(published<shop::StockAdjusted>(kSku).back().levels[0].available, 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(Engines, InventoryTest,
+                         ::testing::Values(velocity::SqlDialect::kSqlite, velocity::SqlDialect::kPostgres),
+                         [](const ::testing::TestParamInfo<velocity::SqlDialect>& engine) {
+                           return engine.param == velocity::SqlDialect::kPostgres ? "Postgres" : "Sqlite";
+                         });
 
 }  // namespace
 }  // namespace inventory

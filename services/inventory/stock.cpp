@@ -27,6 +27,24 @@ CREATE TABLE IF NOT EXISTS stock_adjustment (
 CREATE INDEX IF NOT EXISTS stock_adjustment_sku ON stock_adjustment (sku);
 )sql";
 
+// The same tables on PostgreSQL: 64-bit integers, an identity column for AUTOINCREMENT.
+constexpr std::string_view kPostgresSchema = R"sql(
+CREATE TABLE IF NOT EXISTS stock (
+  sku       TEXT   PRIMARY KEY,
+  available BIGINT NOT NULL CHECK (available >= 0),
+  reserved  BIGINT NOT NULL CHECK (reserved >= 0),
+  shipped   BIGINT NOT NULL CHECK (shipped >= 0)
+);
+CREATE TABLE IF NOT EXISTS stock_adjustment (
+  id     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  sku    TEXT   NOT NULL,
+  delta  BIGINT NOT NULL,
+  reason TEXT   NOT NULL,
+  at_ms  BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS stock_adjustment_sku ON stock_adjustment (sku);
+)sql";
+
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -42,12 +60,13 @@ Result<void> ensure_row(Transaction& tx, std::string_view sku) {
   return {};
 }
 
-// Runs an UPDATE guarded by "source column >= quantity" for every line; a line it cannot move
-// is kOutOfRange, naming what was being done.
+// Runs an UPDATE guarded by "source column >= quantity" for every line, its placeholders bound
+// to (quantity, quantity, sku, quantity); a line it cannot move is kOutOfRange, naming what was
+// being done.
 Result<void> move_lines(Transaction& tx, const std::vector<shop::StockLine>& lines,
                         std::string_view sql, std::string_view what) {
   for (const auto& line : merge_lines(lines)) {
-    auto changed = tx.execute(sql, line.quantity, line.sku);
+    auto changed = tx.execute(sql, line.quantity, line.quantity, line.sku, line.quantity);
     if (!changed) return std::unexpected(changed.error());
     if (*changed != 1) {
       return velocity::fail(ErrorCode::kOutOfRange, std::string(what) + " " +
@@ -61,7 +80,7 @@ Result<void> move_lines(Transaction& tx, const std::vector<shop::StockLine>& lin
 }  // namespace
 
 Result<void> migrate_stock(velocity::Database& db) {
-  return db.execute_script(kSchema);
+  return db.execute_script(db.dialect() == velocity::SqlDialect::kPostgres ? kPostgresSchema : kSchema);
 }
 
 Result<std::optional<StockRow>> find_stock(Transaction& tx, std::string_view sku) {
@@ -142,22 +161,22 @@ Result<std::vector<Shortfall>> shortfalls(Transaction& tx,
 
 Result<void> hold(Transaction& tx, const std::vector<shop::StockLine>& lines) {
   return move_lines(tx, lines,
-                    "UPDATE stock SET available = available - ?1, reserved = reserved + ?1 "
-                    "WHERE sku = ?2 AND available >= ?1",
+                    "UPDATE stock SET available = available - ?, reserved = reserved + ? "
+                    "WHERE sku = ? AND available >= ?",
                     "hold");
 }
 
 Result<void> release(Transaction& tx, const std::vector<shop::StockLine>& lines) {
   return move_lines(tx, lines,
-                    "UPDATE stock SET reserved = reserved - ?1, available = available + ?1 "
-                    "WHERE sku = ?2 AND reserved >= ?1",
+                    "UPDATE stock SET reserved = reserved - ?, available = available + ? "
+                    "WHERE sku = ? AND reserved >= ?",
                     "release");
 }
 
 Result<void> ship_reserved(Transaction& tx, const std::vector<shop::StockLine>& lines) {
   return move_lines(tx, lines,
-                    "UPDATE stock SET reserved = reserved - ?1, shipped = shipped + ?1 "
-                    "WHERE sku = ?2 AND reserved >= ?1",
+                    "UPDATE stock SET reserved = reserved - ?, shipped = shipped + ? "
+                    "WHERE sku = ? AND reserved >= ?",
                     "ship reserved");
 }
 
@@ -168,7 +187,7 @@ Result<int64_t> ship_available(Transaction& tx, std::string_view sku, int64_t qu
   const int64_t taken = std::min(quantity, (*row)->available);
   if (taken <= 0) return 0;
   auto changed = tx.execute(
-      "UPDATE stock SET available = available - ?1, shipped = shipped + ?1 WHERE sku = ?2", taken,
+      "UPDATE stock SET available = available - ?, shipped = shipped + ? WHERE sku = ?", taken, taken,
       sku);
   if (!changed) return std::unexpected(changed.error());
   return taken;
