@@ -203,6 +203,27 @@ TEST_P(BusConformance, ResumesAfterCloseFromTheAckedPrefixWithoutLoss) {
   (*again)->close(5s);
 }
 
+// A member whose handler holds max_in_flight deliveries (stuck) must still take part in a
+// rebalance: a member joining later gets partitions and their messages.
+TEST_P(BusConformance, AMemberHoldingMaxInFlightStillHandsPartitionsToANewMember) {
+  const std::string topic = new_topic(4);
+  ASSERT_TRUE(bus_->publisher().publish(numbered(topic, 0, 40, 40)));
+  Collector stuck([](const Message&) { return Verdict::kHold; });
+  auto o = options(topic, "g");
+  o.max_in_flight = 2;
+  auto sub_stuck = bus_->subscriber().subscribe(o, stuck.handler());
+  ASSERT_TRUE(sub_stuck) << sub_stuck.error().message();
+  ASSERT_TRUE(stuck.wait_for_count(2));
+
+  Collector joined;
+  auto sub_joined = bus_->subscriber().subscribe(options(topic, "g"), joined.handler());
+  ASSERT_TRUE(sub_joined) << sub_joined.error().message();
+  ASSERT_TRUE(joined.wait_for_count(1));
+  for (const auto& m : joined.delivered()) EXPECT_EQ(m.topic, topic);
+  (*sub_joined)->close(5s);
+  (*sub_stuck)->close(0ms);
+}
+
 TEST_P(BusConformance, GroupMembersSplitTheWork) {
   const std::string topic = new_topic(4);
   Collector a;
