@@ -15,7 +15,10 @@
 
 namespace cart {
 
+// CREATE TABLE IF NOT EXISTS ... for Service::migrate: kSchema on SQLite, kPostgresSchema on
+// PostgreSQL (the service's db().dialect()).
 extern const std::string_view kSchema;
+extern const std::string_view kPostgresSchema;
 
 // What the replica knows of one SKU.
 struct CatalogueEntry {

@@ -9,6 +9,7 @@
 #include "shop/seed.h"
 #include "velocity/memory_bus.h"
 #include "toolkit/service/test_kit.h"
+#include "toolkit/store/postgres_test_server.h"
 
 namespace cart {
 namespace {
@@ -29,9 +30,16 @@ shop::OrderLine order_line(const std::string& sku, int64_t quantity) {
   return line;
 }
 
-class CartTest : public ::testing::Test {
+// Every case runs on the embedded SQLite file and on a real PostgreSQL server
+// (VELOCITY_DATABASE_URL), one fresh database per case.
+class CartTest : public ::testing::TestWithParam<velocity::SqlDialect> {
  protected:
   void SetUp() override {
+    if (GetParam() == velocity::SqlDialect::kPostgres) {
+      auto url = velocity::testing::fresh_postgres_database();
+      ASSERT_TRUE(url) << url.error().message();
+      database_url_ = *url;
+    }
     dir_ = std::filesystem::temp_directory_path() /
            ("velocity-cart-" + std::to_string(std::random_device{}()));
     bus_ = std::make_shared<velocity::MemoryBus>();
@@ -46,6 +54,7 @@ class CartTest : public ::testing::Test {
     velocity::ServiceConfig config;
     config.name = "cart";
     config.data_dir = dir_;
+    config.database_url = database_url_;
     config.outbox_poll = 20ms;
     config.shutdown_bound = 5s;
     auto service = velocity::Service::create(config, bus_, bus_);
@@ -137,12 +146,13 @@ class CartTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
+  std::string database_url_;  // empty: SQLite
   std::shared_ptr<velocity::MemoryBus> bus_;
   std::unique_ptr<velocity::Service> service_;
   uint16_t port_ = 0;
 };
 
-TEST_F(CartTest, EveryRouteNeedsAVerifiedCustomer) {
+TEST_P(CartTest, EveryRouteNeedsAVerifiedCustomer) {
   EXPECT_EQ(http(port_, "GET", "/api/cart").status, 401);
   EXPECT_EQ(http(port_, "GET", "/api/cart", {}, {{"X-Velocity-Customer", "cus_a"}}).status, 401);
   EXPECT_EQ(http(port_, "POST", "/api/cart/items", R"({"sku":"tee-classic-M-blk","quantity":1})",
@@ -155,7 +165,7 @@ TEST_F(CartTest, EveryRouteNeedsAVerifiedCustomer) {
   EXPECT_TRUE(lines("cus_a").empty());
 }
 
-TEST_F(CartTest, AnEmptyCartIsACartWithNoLines) {
+TEST_P(CartTest, AnEmptyCartIsACartWithNoLines) {
   auto cart = view("cus_a");
   ASSERT_EQ(cart.status, 200);
   EXPECT_EQ(cart.body, (json{{"customer_id", "cus_a"},
@@ -164,7 +174,7 @@ TEST_F(CartTest, AnEmptyCartIsACartWithNoLines) {
                              {"currency", "EUR"}}));
 }
 
-TEST_F(CartTest, AddingPricesTheLineFromTheReplicaAndAddsToAnExistingLine) {
+TEST_P(CartTest, AddingPricesTheLineFromTheReplicaAndAddsToAnExistingLine) {
   auto first = add("cus_a", "tee-classic-M-blk", 2);
   ASSERT_EQ(first.status, 200) << first.body.dump();
   ASSERT_EQ(first.body["lines"].size(), 1u);
@@ -199,7 +209,7 @@ TEST_F(CartTest, AddingPricesTheLineFromTheReplicaAndAddsToAnExistingLine) {
   EXPECT_EQ(added[2].line_quantity, 3);
 }
 
-TEST_F(CartTest, AnUnknownSkuIsA404AndABadQuantityA400AndNothingChanges) {
+TEST_P(CartTest, AnUnknownSkuIsA404AndABadQuantityA400AndNothingChanges) {
   ASSERT_EQ(add("cus_a", "tee-classic-M-blk", 98).status, 200);
   auto unknown = add("cus_a", "tee-tuxedo-M-blk", 1);
   EXPECT_EQ(unknown.status, 404);
@@ -225,7 +235,7 @@ TEST_F(CartTest, AnUnknownSkuIsA404AndABadQuantityA400AndNothingChanges) {
   EXPECT_EQ(bus_->messages(std::string(shop::topics::kCarts)).size(), 1u);
 }
 
-TEST_F(CartTest, ChangingAndRemovingLinesPublishesWhatChanged) {
+TEST_P(CartTest, ChangingAndRemovingLinesPublishesWhatChanged) {
   ASSERT_EQ(add("cus_a", "tee-stripe-L-red", 3).status, 200);
   ASSERT_EQ(add("cus_a", "tee-pocket-M-olv", 1).status, 200);
 
@@ -268,7 +278,7 @@ TEST_F(CartTest, ChangingAndRemovingLinesPublishesWhatChanged) {
   EXPECT_EQ(gone[2].reason, "removed");
 }
 
-TEST_F(CartTest, EachCustomerHasTheirOwnCart) {
+TEST_P(CartTest, EachCustomerHasTheirOwnCart) {
   ASSERT_EQ(add("cus_a", "tee-classic-M-blk", 1).status, 200);
   ASSERT_EQ(add("cus_b", "tee-classic-M-blk", 4).status, 200);
   ASSERT_EQ(remove("cus_b", "tee-classic-M-blk").status, 200);
@@ -277,7 +287,7 @@ TEST_F(CartTest, EachCustomerHasTheirOwnCart) {
   EXPECT_EQ(view("cus_b").body["customer_id"], "cus_b");
 }
 
-TEST_F(CartTest, APlacedOrderTakesItsLinesOutOfTheCartOnce) {
+TEST_P(CartTest, APlacedOrderTakesItsLinesOutOfTheCartOnce) {
   ASSERT_EQ(add("cus_a", "tee-classic-M-blk", 3).status, 200);
   ASSERT_EQ(add("cus_a", "tee-kids-S-grn", 1).status, 200);
   ASSERT_EQ(add("cus_a", "tee-stripe-L-red", 2).status, 200);
@@ -320,7 +330,7 @@ TEST_F(CartTest, APlacedOrderTakesItsLinesOutOfTheCartOnce) {
   EXPECT_EQ(bus_->messages(std::string(shop::topics::kCarts)).size(), 6u);
 }
 
-TEST_F(CartTest, AnOrderWithoutACustomerIsDeadLettered) {
+TEST_P(CartTest, AnOrderWithoutACustomerIsDeadLettered) {
   shop::OrderPlaced order;
   order.order_id = "ord_x";
   order.lines = {order_line("tee-classic-M-blk", 1)};
@@ -329,7 +339,7 @@ TEST_F(CartTest, AnOrderWithoutACustomerIsDeadLettered) {
       [&] { return bus_->messages(std::string(shop::topics::kOrders) + ".dlq").size() == 1; }));
 }
 
-TEST_F(CartTest, TheReplicaFollowsProductUpdatesButNotOlderOnes) {
+TEST_P(CartTest, TheReplicaFollowsProductUpdatesButNotOlderOnes) {
   ASSERT_EQ(add("cus_a", "tee-pocket-M-snd", 1).status, 200);
   auto pocket = shop::seed_products()[2];
   ASSERT_EQ(pocket.product_id, "tee-pocket");
@@ -352,6 +362,12 @@ TEST_F(CartTest, TheReplicaFollowsProductUpdatesButNotOlderOnes) {
   EXPECT_EQ(set("cus_a", "tee-pocket-M-snd", 0).status, 200);  // but it can leave the cart
   EXPECT_EQ(add("cus_a", "tee-pocket-M-olv", 1).body["lines"][0]["unit_price_cents"], 3100);
 }
+
+INSTANTIATE_TEST_SUITE_P(Engines, CartTest,
+                         ::testing::Values(velocity::SqlDialect::kSqlite, velocity::SqlDialect::kPostgres),
+                         [](const ::testing::TestParamInfo<velocity::SqlDialect>& engine) {
+                           return engine.param == velocity::SqlDialect::kPostgres ? "Postgres" : "Sqlite";
+                         });
 
 }  // namespace
 }  // namespace cart

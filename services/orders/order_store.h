@@ -17,8 +17,10 @@
 
 namespace orders {
 
-// CREATE TABLE IF NOT EXISTS ... for Service::migrate.
+// CREATE TABLE IF NOT EXISTS ... for Service::migrate: kSchema on SQLite, kPostgresSchema on
+// PostgreSQL (the service's db().dialect()).
 extern const std::string_view kSchema;
+extern const std::string_view kPostgresSchema;
 
 struct HistoryEntry {
   std::string status;

@@ -13,6 +13,7 @@
 #include "shop/seed.h"
 #include "velocity/memory_bus.h"
 #include "toolkit/service/test_kit.h"
+#include "toolkit/store/postgres_test_server.h"
 
 namespace orders {
 namespace {
@@ -31,9 +32,16 @@ std::vector<std::string> statuses(const json& order) {
   return out;
 }
 
-class OrdersTest : public ::testing::Test {
+// Every case runs on the embedded SQLite file and on a real PostgreSQL server
+// (VELOCITY_DATABASE_URL), one fresh database per case.
+class OrdersTest : public ::testing::TestWithParam<velocity::SqlDialect> {
  protected:
   void SetUp() override {
+    if (GetParam() == velocity::SqlDialect::kPostgres) {
+      auto url = velocity::testing::fresh_postgres_database();
+      ASSERT_TRUE(url) << url.error().message();
+      database_url_ = *url;
+    }
     dir_ = std::filesystem::temp_directory_path() /
            ("velocity-orders-" + std::to_string(std::random_device{}()));
     bus_ = std::make_shared<velocity::MemoryBus>();
@@ -50,6 +58,7 @@ class OrdersTest : public ::testing::Test {
     velocity::ServiceConfig config;
     config.name = "orders";
     config.data_dir = dir_;
+    config.database_url = database_url_;
     config.outbox_poll = 20ms;
     config.timer_poll = 20ms;
     config.shutdown_bound = 5s;
@@ -232,13 +241,14 @@ class OrdersTest : public ::testing::Test {
 
   OrdersOptions options_;
   std::filesystem::path dir_;
+  std::string database_url_;  // empty: SQLite
   std::shared_ptr<velocity::MemoryBus> bus_;
   std::unique_ptr<velocity::Service> service_;
   shop::Product product_;
   int markers_ = 0;
 };
 
-TEST_F(OrdersTest, CheckoutStoresThePlacedOrderAndEmitsOrderPlacedWithTheCatalogueLines) {
+TEST_P(OrdersTest, CheckoutStoresThePlacedOrderAndEmitsOrderPlacedWithTheCatalogueLines) {
   auto placed = checkout("cus_ada", "key-1", checkout_body());
   ASSERT_EQ(placed.status, 201) << placed.body.dump();
   const auto order_id = placed.body["order_id"].get<std::string>();
@@ -273,7 +283,7 @@ TEST_F(OrdersTest, CheckoutStoresThePlacedOrderAndEmitsOrderPlacedWithTheCatalog
   EXPECT_EQ(fetched.body["order_id"], order_id);
 }
 
-TEST_F(OrdersTest, TheHappyPathRunsToCompletedWithPlacedConfirmedCompletedOnShopOrders) {
+TEST_P(OrdersTest, TheHappyPathRunsToCompletedWithPlacedConfirmedCompletedOnShopOrders) {
   const auto order_id = place();
   advance_to(order_id, "completed");
   const auto done = get("cus_ada", order_id).body;
@@ -294,7 +304,7 @@ TEST_F(OrdersTest, TheHappyPathRunsToCompletedWithPlacedConfirmedCompletedOnShop
   EXPECT_EQ(published[2].data.get<shop::OrderCompleted>().order_id, order_id);
 }
 
-TEST_F(OrdersTest, StockRejectedCancelsTheOrderNamingTheItemThatIsOutOfStock) {
+TEST_P(OrdersTest, StockRejectedCancelsTheOrderNamingTheItemThatIsOutOfStock) {
   const auto order_id = place();
   publish(
       shop::topics::kInventory, order_id,
@@ -315,7 +325,7 @@ TEST_F(OrdersTest, StockRejectedCancelsTheOrderNamingTheItemThatIsOutOfStock) {
   EXPECT_EQ(data.customer_id, "cus_ada");
 }
 
-TEST_F(OrdersTest, ADeclinedPaymentCancelsTheOrderWithTheDeclineReason) {
+TEST_P(OrdersTest, ADeclinedPaymentCancelsTheOrderWithTheDeclineReason) {
   const auto order_id = place();
   reserve(order_id);
   wait_for(order_id, "reserved");
@@ -331,7 +341,7 @@ TEST_F(OrdersTest, ADeclinedPaymentCancelsTheOrderWithTheDeclineReason) {
   EXPECT_EQ(data.reason, "Insufficient funds.");
 }
 
-TEST_F(OrdersTest, ACustomerCancelsBeforeDispatchAndLaterShippingEventsOnlyReachTheHistory) {
+TEST_P(OrdersTest, ACustomerCancelsBeforeDispatchAndLaterShippingEventsOnlyReachTheHistory) {
   const auto order_id = place();
   advance_to(order_id, "scheduled");
 
@@ -363,7 +373,7 @@ TEST_F(OrdersTest, ACustomerCancelsBeforeDispatchAndLaterShippingEventsOnlyReach
   EXPECT_EQ(order_events(order_id).size(), 3u);  // no OrderCompleted, no second OrderCancelled
 }
 
-TEST_F(OrdersTest, CancellingADispatchedOrderIs409AndChangesNothing) {
+TEST_P(OrdersTest, CancellingADispatchedOrderIs409AndChangesNothing) {
   const auto order_id = place();
   advance_to(order_id, "dispatched");
 
@@ -382,7 +392,7 @@ TEST_F(OrdersTest, CancellingADispatchedOrderIs409AndChangesNothing) {
                                       std::string(shop::OrderCompleted::kType)}));
 }
 
-TEST_F(OrdersTest, ARepeatedIdempotencyKeyReturnsTheSameOrderAndEmitsNothing) {
+TEST_P(OrdersTest, ARepeatedIdempotencyKeyReturnsTheSameOrderAndEmitsNothing) {
   auto first = checkout("cus_ada", "same-key", checkout_body());
   ASSERT_EQ(first.status, 201);
   auto again = checkout("cus_ada", "same-key", checkout_body());
@@ -408,7 +418,7 @@ TEST_F(OrdersTest, ARepeatedIdempotencyKeyReturnsTheSameOrderAndEmitsNothing) {
   EXPECT_EQ(too_long.body["field"], "Idempotency-Key");
 }
 
-TEST_F(OrdersTest, APriceThatChangedIs409NamingTheLineAndWritesNothing) {
+TEST_P(OrdersTest, APriceThatChangedIs409NamingTheLineAndWritesNothing) {
   auto stale = checkout("cus_ada", "key-1", checkout_body(product_.price_cents - 100));
   EXPECT_EQ(stale.status, 409);
   EXPECT_EQ(stale.body["field"], "lines[0].unit_price_cents");
@@ -434,7 +444,7 @@ TEST_F(OrdersTest, APriceThatChangedIs409NamingTheLineAndWritesNothing) {
   EXPECT_EQ(ada_orders, std::vector<std::string>{placed.body["order_id"].get<std::string>()});
 }
 
-TEST_F(OrdersTest, InvalidInputIsRejectedNamingTheFieldAndWritesNothing) {
+TEST_P(OrdersTest, InvalidInputIsRejectedNamingTheFieldAndWritesNothing) {
   auto field_of = [&](const json& body) {
     auto response = checkout("cus_ada", "key-x", body);
     EXPECT_EQ(response.status, 400) << body.dump();
@@ -475,7 +485,7 @@ TEST_F(OrdersTest, InvalidInputIsRejectedNamingTheFieldAndWritesNothing) {
       http(service_->http_port(), "GET", "/api/orders", {}, as("cus_ada")).body["orders"].empty());
 }
 
-TEST_F(OrdersTest, AnotherCustomersOrderIsNotFound) {
+TEST_P(OrdersTest, AnotherCustomersOrderIsNotFound) {
   const auto order_id = place("cus_ada", "key-1");
   EXPECT_EQ(get("cus_bob", order_id).status, 404);
   EXPECT_EQ(cancel("cus_bob", order_id).status, 404);
@@ -486,7 +496,7 @@ TEST_F(OrdersTest, AnotherCustomersOrderIsNotFound) {
   EXPECT_EQ(get("cus_ada", order_id).body["status"], "placed");
 }
 
-TEST_F(OrdersTest, ACustomersOrdersAreListedNewestFirst) {
+TEST_P(OrdersTest, ACustomersOrdersAreListedNewestFirst) {
   const auto first = place("cus_ada", "key-1");
   std::this_thread::sleep_for(5ms);  // distinct creation times
   const auto second = place("cus_ada", "key-2");
@@ -498,7 +508,7 @@ TEST_F(OrdersTest, ACustomersOrdersAreListedNewestFirst) {
   EXPECT_EQ(statuses(listed.body["orders"][0]), std::vector<std::string>{"placed"});
 }
 
-TEST_F(OrdersTest, RedeliveredAndDuplicatedEventsHaveNoSecondEffect) {
+TEST_P(OrdersTest, RedeliveredAndDuplicatedEventsHaveNoSecondEffect) {
   const auto order_id = place();
   const auto reserved = reserve(order_id);
   redeliver(shop::topics::kInventory, reserved);
@@ -528,7 +538,7 @@ TEST_F(OrdersTest, RedeliveredAndDuplicatedEventsHaveNoSecondEffect) {
                                       std::string(shop::OrderCompleted::kType)}));
 }
 
-TEST_F(OrdersTest, AnEventThatOvertookAnotherNeverMovesTheOrderBack) {
+TEST_P(OrdersTest, AnEventThatOvertookAnotherNeverMovesTheOrderBack) {
   const auto order_id = place();
   // Payments answered before orders read inventory's reservation (they travel on different topics).
   authorize(order_id);
@@ -541,7 +551,7 @@ TEST_F(OrdersTest, AnEventThatOvertookAnotherNeverMovesTheOrderBack) {
   EXPECT_EQ(pending_timers(order_id), 0);
 }
 
-TEST_F(OrdersTest, PaymentAfterACustomerCancelIsHistoryAndConfirmsNothing) {
+TEST_P(OrdersTest, PaymentAfterACustomerCancelIsHistoryAndConfirmsNothing) {
   const auto order_id = place();
   reserve(order_id);
   wait_for(order_id, "reserved");
@@ -558,7 +568,7 @@ TEST_F(OrdersTest, PaymentAfterACustomerCancelIsHistoryAndConfirmsNothing) {
                                       std::string(shop::OrderCancelled::kType)}));
 }
 
-TEST_F(OrdersTest, AnEventAboutAnUnknownOrderIsDeadLettered) {
+TEST_P(OrdersTest, AnEventAboutAnUnknownOrderIsDeadLettered) {
   reserve("ord_nobody");
   ASSERT_TRUE(eventually([&] {
     return bus_->messages(velocity::dead_letter_topic(std::string(shop::topics::kInventory)))
@@ -566,7 +576,7 @@ TEST_F(OrdersTest, AnEventAboutAnUnknownOrderIsDeadLettered) {
   }));
 }
 
-TEST_F(OrdersTest, AnOrderLeavingPlacedDropsItsTimeout) {
+TEST_P(OrdersTest, AnOrderLeavingPlacedDropsItsTimeout) {
   const auto order_id = place();
   EXPECT_EQ(pending_timers(order_id), 1);
   reserve(order_id);
@@ -609,6 +619,12 @@ TEST(OrdersOptionsTest, ReadTheOrderTimeoutFromTheEnvironment) {
   velocity::config::Env bad([](std::string_view) -> std::optional<std::string> { return "soon"; });
   EXPECT_FALSE(OrdersOptions::from_env(bad));
 }
+
+INSTANTIATE_TEST_SUITE_P(Engines, OrdersTest,
+                         ::testing::Values(velocity::SqlDialect::kSqlite, velocity::SqlDialect::kPostgres),
+                         [](const ::testing::TestParamInfo<velocity::SqlDialect>& engine) {
+                           return engine.param == velocity::SqlDialect::kPostgres ? "Postgres" : "Sqlite";
+                         });
 
 }  // namespace
 }  // namespace orders

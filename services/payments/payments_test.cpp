@@ -13,6 +13,7 @@
 #include "shop/events.h"
 #include "velocity/memory_bus.h"
 #include "toolkit/service/test_kit.h"
+#include "toolkit/store/postgres_test_server.h"
 
 namespace payments {
 namespace {
@@ -27,9 +28,16 @@ using velocity::testing::http;
 
 constexpr const char* kGoodCard = "4242 4242 4242 4242";
 
-class PaymentsTest : public ::testing::Test {
+// Every case runs on the embedded SQLite file and on a real PostgreSQL server
+// (VELOCITY_DATABASE_URL), one fresh database per case.
+class PaymentsTest : public ::testing::TestWithParam<velocity::SqlDialect> {
  protected:
   void SetUp() override {
+    if (GetParam() == velocity::SqlDialect::kPostgres) {
+      auto url = velocity::testing::fresh_postgres_database();
+      ASSERT_TRUE(url) << url.error().message();
+      database_url_ = *url;
+    }
     dir_ = std::filesystem::temp_directory_path() /
            ("velocity-payments-" + std::to_string(std::random_device{}()));
     bus_ = std::make_shared<velocity::MemoryBus>();
@@ -44,6 +52,7 @@ class PaymentsTest : public ::testing::Test {
     velocity::ServiceConfig config;
     config.name = "payments";
     config.data_dir = dir_;
+    config.database_url = database_url_;
     config.outbox_poll = 20ms;
     config.shutdown_bound = 5s;
     config.retry.tier_delays = {50ms, 50ms, 50ms};
@@ -140,12 +149,13 @@ class PaymentsTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
+  std::string database_url_;  // empty: SQLite
   std::shared_ptr<velocity::MemoryBus> bus_;
   std::unique_ptr<velocity::Service> service_;
   int markers_ = 0;
 };
 
-TEST_F(PaymentsTest, AReservedOrderIsAuthorisedAndOnlyTheCardsLastFourDigitsAreKept) {
+TEST_P(PaymentsTest, AReservedOrderIsAuthorisedAndOnlyTheCardsLastFourDigitsAreKept) {
   reserve("ord_1");
   ASSERT_TRUE(eventually([&] { return payment_events("ord_1").size() == 1; }));
   const auto event = payment_events("ord_1").front();
@@ -174,7 +184,7 @@ TEST_F(PaymentsTest, AReservedOrderIsAuthorisedAndOnlyTheCardsLastFourDigitsAreK
   EXPECT_EQ(bytes.find("4242 4242 4242 4242"), std::string::npos);
 }
 
-TEST_F(PaymentsTest, TheTestCardsAreDeclinedWithTheirReasons) {
+TEST_P(PaymentsTest, TheTestCardsAreDeclinedWithTheirReasons) {
   const std::vector<std::pair<std::string, std::string>> cards = {
       {"4000 0000 0000 0002", "Your card was declined."},
       {"4000000000009995", "Insufficient funds."},
@@ -196,7 +206,7 @@ TEST_F(PaymentsTest, TheTestCardsAreDeclinedWithTheirReasons) {
   }
 }
 
-TEST_F(PaymentsTest, ARedeliveredOrDuplicatedReservationIsAuthorisedOnce) {
+TEST_P(PaymentsTest, ARedeliveredOrDuplicatedReservationIsAuthorisedOnce) {
   const auto reserved = reserve("ord_1");
   redeliver(shop::topics::kInventory, reserved);
   reserve("ord_1");  // the same reservation again under a new event id
@@ -207,7 +217,7 @@ TEST_F(PaymentsTest, ARedeliveredOrDuplicatedReservationIsAuthorisedOnce) {
   EXPECT_EQ(get("ord_1").body["payment_id"], payment_events("ord_1").front().data["payment_id"]);
 }
 
-TEST_F(PaymentsTest, ACancelledOrdersPaymentIsRefundedExactlyOnce) {
+TEST_P(PaymentsTest, ACancelledOrdersPaymentIsRefundedExactlyOnce) {
   reserve("ord_1");
   wait_for("ord_1", "authorized");
   const auto cancelled = cancel("ord_1");
@@ -229,7 +239,7 @@ TEST_F(PaymentsTest, ACancelledOrdersPaymentIsRefundedExactlyOnce) {
   EXPECT_EQ(payment["reason"], "Cancelled at your request.");
 }
 
-TEST_F(PaymentsTest, AnOrderCancelledBeforeItsReservationIsNeverAuthorised) {
+TEST_P(PaymentsTest, AnOrderCancelledBeforeItsReservationIsNeverAuthorised) {
   cancel("ord_1");
   ASSERT_TRUE(drained(shop::topics::kOrders));
   reserve("ord_1");
@@ -241,7 +251,7 @@ TEST_F(PaymentsTest, AnOrderCancelledBeforeItsReservationIsNeverAuthorised) {
   EXPECT_EQ(get("ord_1").status, 404);
 }
 
-TEST_F(PaymentsTest, ACancelAfterADeclineRefundsNothing) {
+TEST_P(PaymentsTest, ACancelAfterADeclineRefundsNothing) {
   reserve("ord_1", "4000 0000 0000 0002");
   wait_for("ord_1", "declined");
   cancel("ord_1");
@@ -252,7 +262,7 @@ TEST_F(PaymentsTest, ACancelAfterADeclineRefundsNothing) {
   EXPECT_EQ(get("ord_1").body["status"], "declined");
 }
 
-TEST_F(PaymentsTest, OnlyTheOwningCustomerSeesAPayment) {
+TEST_P(PaymentsTest, OnlyTheOwningCustomerSeesAPayment) {
   reserve("ord_1");
   wait_for("ord_1", "authorized");
   EXPECT_EQ(get("ord_1", "cus_bob").status, 404);
@@ -260,13 +270,19 @@ TEST_F(PaymentsTest, OnlyTheOwningCustomerSeesAPayment) {
   EXPECT_EQ(http(service_->http_port(), "GET", "/api/payments/orders/ord_1").status, 401);
 }
 
-TEST_F(PaymentsTest, AReservationWithoutAnOrderIdIsDeadLettered) {
+TEST_P(PaymentsTest, AReservationWithoutAnOrderIdIsDeadLettered) {
   reserve("");
   ASSERT_TRUE(eventually([&] {
     return bus_->messages(velocity::dead_letter_topic(std::string(shop::topics::kInventory)))
                .size() == 1;
   }));
 }
+
+INSTANTIATE_TEST_SUITE_P(Engines, PaymentsTest,
+                         ::testing::Values(velocity::SqlDialect::kSqlite, velocity::SqlDialect::kPostgres),
+                         [](const ::testing::TestParamInfo<velocity::SqlDialect>& engine) {
+                           return engine.param == velocity::SqlDialect::kPostgres ? "Postgres" : "Sqlite";
+                         });
 
 }  // namespace
 }  // namespace payments

@@ -8,6 +8,7 @@
 #include "shop/events.h"
 #include "velocity/memory_bus.h"
 #include "toolkit/service/test_kit.h"
+#include "toolkit/store/postgres_test_server.h"
 
 namespace shipping {
 namespace {
@@ -40,9 +41,16 @@ shop::OrderCancelled cancelled(const std::string& id) {
   return shop::OrderCancelled{id, "cus_ada", "customer_request", "You cancelled the order."};
 }
 
-class ShippingTest : public ::testing::Test {
+// Every case runs on the embedded SQLite file and on a real PostgreSQL server
+// (VELOCITY_DATABASE_URL), one fresh database per case.
+class ShippingTest : public ::testing::TestWithParam<velocity::SqlDialect> {
  protected:
   void SetUp() override {
+    if (GetParam() == velocity::SqlDialect::kPostgres) {
+      auto url = velocity::testing::fresh_postgres_database();
+      ASSERT_TRUE(url) << url.error().message();
+      database_url_ = *url;
+    }
     dir_ = std::filesystem::temp_directory_path() /
            ("velocity-shipping-" + std::to_string(std::random_device{}()));
     bus_ = std::make_shared<velocity::MemoryBus>();
@@ -63,6 +71,7 @@ class ShippingTest : public ::testing::Test {
     velocity::ServiceConfig config;
     config.name = "shipping";
     config.data_dir = dir_;
+    config.database_url = database_url_;
     config.outbox_poll = 20ms;
     config.timer_poll = 20ms;
     config.shutdown_bound = 5s;
@@ -136,6 +145,7 @@ class ShippingTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
+  std::string database_url_;  // empty: SQLite
   std::shared_ptr<velocity::MemoryBus> bus_;
   std::unique_ptr<velocity::Service> service_;
   uint16_t port_ = 0;
@@ -146,7 +156,7 @@ const std::string kDispatched(shop::ShipmentDispatched::kType);
 const std::string kDelivered(shop::ShipmentDelivered::kType);
 const std::string kCancelled(shop::ShipmentCancelled::kType);
 
-TEST_F(ShippingTest, AConfirmedOrderIsScheduledDispatchedWithItsLinesAndDelivered) {
+TEST_P(ShippingTest, AConfirmedOrderIsScheduledDispatchedWithItsLinesAndDelivered) {
   start(50ms, 50ms);
   publish("ord_1", placed("ord_1"));
   publish("ord_1", confirmed("ord_1"));
@@ -183,7 +193,7 @@ TEST_F(ShippingTest, AConfirmedOrderIsScheduledDispatchedWithItsLinesAndDelivere
   EXPECT_GE(at("delivered_at") - at("dispatched_at"), 50ms);
 }
 
-TEST_F(ShippingTest, TrackingIsForTheOwningCustomerOnly) {
+TEST_P(ShippingTest, TrackingIsForTheOwningCustomerOnly) {
   start(1h, 1h);
   publish("ord_1", placed("ord_1"));
   publish("ord_1", confirmed("ord_1"));
@@ -203,7 +213,7 @@ TEST_F(ShippingTest, TrackingIsForTheOwningCustomerOnly) {
       401);
 }
 
-TEST_F(ShippingTest, ACancelBeforeDispatchCallsTheShipmentOff) {
+TEST_P(ShippingTest, ACancelBeforeDispatchCallsTheShipmentOff) {
   start(1h, 1h);
   publish("ord_1", placed("ord_1"));
   publish("ord_1", confirmed("ord_1"));
@@ -224,7 +234,7 @@ TEST_F(ShippingTest, ACancelBeforeDispatchCallsTheShipmentOff) {
   EXPECT_EQ(types("ord_1"), (std::vector{kScheduled, kCancelled}));
 }
 
-TEST_F(ShippingTest, ACancelAfterDispatchIsTooLateAndTheShipmentGoesOn) {
+TEST_P(ShippingTest, ACancelAfterDispatchIsTooLateAndTheShipmentGoesOn) {
   start(50ms, 1h);
   publish("ord_1", placed("ord_1"));
   publish("ord_1", confirmed("ord_1"));
@@ -242,7 +252,7 @@ TEST_F(ShippingTest, ACancelAfterDispatchIsTooLateAndTheShipmentGoesOn) {
   EXPECT_EQ(timers->text(0), "deliver");
 }
 
-TEST_F(ShippingTest, AnOrderCancelledBeforeConfirmationIsNeverScheduled) {
+TEST_P(ShippingTest, AnOrderCancelledBeforeConfirmationIsNeverScheduled) {
   start(50ms, 50ms);
   publish("ord_1", placed("ord_1"));
   publish("ord_1", cancelled("ord_1"));
@@ -252,7 +262,7 @@ TEST_F(ShippingTest, AnOrderCancelledBeforeConfirmationIsNeverScheduled) {
   EXPECT_EQ(track("ord_1").status, 404);
 }
 
-TEST_F(ShippingTest, ATimerDueWhileTheServiceWasDownFiresAfterARestart) {
+TEST_P(ShippingTest, ATimerDueWhileTheServiceWasDownFiresAfterARestart) {
   start(1h, 50ms);
   publish("ord_1", placed("ord_1"));
   publish("ord_1", confirmed("ord_1"));
@@ -277,7 +287,7 @@ TEST_F(ShippingTest, ATimerDueWhileTheServiceWasDownFiresAfterARestart) {
             first<shop::ShipmentScheduled>("ord_1")->shipment_id);
 }
 
-TEST_F(ShippingTest, RedeliveredEventsHaveNoSecondEffect) {
+TEST_P(ShippingTest, RedeliveredEventsHaveNoSecondEffect) {
   start(50ms, 50ms);
   const auto place = publish("ord_1", placed("ord_1"));
   publish_event(place);
@@ -295,7 +305,7 @@ TEST_F(ShippingTest, RedeliveredEventsHaveNoSecondEffect) {
   EXPECT_EQ(first<shop::ShipmentDispatched>("ord_1")->lines.size(), 2u);
 }
 
-TEST_F(ShippingTest, AConfirmationBeforeItsPlacementWaitsForTheLines) {
+TEST_P(ShippingTest, AConfirmationBeforeItsPlacementWaitsForTheLines) {
   start(50ms, 50ms);
   publish("ord_1", confirmed("ord_1"));
   publish("ord_1", placed("ord_1"));
@@ -304,7 +314,7 @@ TEST_F(ShippingTest, AConfirmationBeforeItsPlacementWaitsForTheLines) {
   EXPECT_TRUE(bus_->messages(velocity::dead_letter_topic(kOrders)).empty());
 }
 
-TEST_F(ShippingTest, EventsBreakingTheContractAreDeadLettered) {
+TEST_P(ShippingTest, EventsBreakingTheContractAreDeadLettered) {
   start(50ms, 50ms);
   publish("", confirmed(""));
   auto bad = placed("ord_1");
@@ -340,6 +350,12 @@ TEST(ShippingOptionsTest, ReadsTheDelaysFromTheEnvironmentAndNamesABadOne) {
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message().find("VELOCITY_SHIPPING_DELIVER_AFTER"), std::string::npos);
 }
+
+INSTANTIATE_TEST_SUITE_P(Engines, ShippingTest,
+                         ::testing::Values(velocity::SqlDialect::kSqlite, velocity::SqlDialect::kPostgres),
+                         [](const ::testing::TestParamInfo<velocity::SqlDialect>& engine) {
+                           return engine.param == velocity::SqlDialect::kPostgres ? "Postgres" : "Sqlite";
+                         });
 
 }  // namespace
 }  // namespace shipping

@@ -10,6 +10,7 @@
 #include "shop/session_token.h"
 #include "velocity/memory_bus.h"
 #include "toolkit/service/test_kit.h"
+#include "toolkit/store/postgres_test_server.h"
 
 namespace users {
 namespace {
@@ -21,9 +22,16 @@ using Http = velocity::testing::HttpReply;
 using velocity::testing::eventually;
 using velocity::testing::http;
 
-class UsersTest : public ::testing::Test {
+// Every case runs on the embedded SQLite file and on a real PostgreSQL server
+// (VELOCITY_DATABASE_URL), one fresh database per case.
+class UsersTest : public ::testing::TestWithParam<velocity::SqlDialect> {
  protected:
   void SetUp() override {
+    if (GetParam() == velocity::SqlDialect::kPostgres) {
+      auto url = velocity::testing::fresh_postgres_database();
+      ASSERT_TRUE(url) << url.error().message();
+      database_url_ = *url;
+    }
     dir_ = std::filesystem::temp_directory_path() /
            ("velocity-users-" + std::to_string(std::random_device{}()));
     bus_ = std::make_shared<velocity::MemoryBus>();
@@ -38,6 +46,7 @@ class UsersTest : public ::testing::Test {
     velocity::ServiceConfig config;
     config.name = "users";
     config.data_dir = dir_;
+    config.database_url = database_url_;
     config.outbox_poll = 20ms;
     config.shutdown_bound = 5s;
     auto service = velocity::Service::create(config, bus_, bus_);
@@ -92,12 +101,13 @@ class UsersTest : public ::testing::Test {
 
   std::map<std::string, std::string> env_;
   std::filesystem::path dir_;
+  std::string database_url_;  // empty: SQLite
   std::shared_ptr<velocity::MemoryBus> bus_;
   std::unique_ptr<velocity::Service> service_;
   uint16_t port_ = 0;
 };
 
-TEST_F(UsersTest, RegisteringNormalisesTheEmailReturnsAVerifiableTokenAndPublishesUserRegistered) {
+TEST_P(UsersTest, RegisteringNormalisesTheEmailReturnsAVerifiableTokenAndPublishesUserRegistered) {
   start();
   const auto before = std::chrono::system_clock::now();
   auto registered = register_customer("  Ada@Example.COM ");
@@ -130,7 +140,7 @@ TEST_F(UsersTest, RegisteringNormalisesTheEmailReturnsAVerifiableTokenAndPublish
   EXPECT_EQ(data->name, "Ada Lovelace");
 }
 
-TEST_F(UsersTest, ThePasswordIsStoredOnlyAsAnArgon2idHash) {
+TEST_P(UsersTest, ThePasswordIsStoredOnlyAsAnArgon2idHash) {
   start();
   ASSERT_EQ(register_customer("ada@example.com", "correct horse").status, 201);
   auto tx = service_->db().begin();
@@ -142,7 +152,7 @@ TEST_F(UsersTest, ThePasswordIsStoredOnlyAsAnArgon2idHash) {
   EXPECT_EQ(hash.find("correct horse"), std::string::npos);
 }
 
-TEST_F(UsersTest, ATakenEmailIsA409WhateverItsCase) {
+TEST_P(UsersTest, ATakenEmailIsA409WhateverItsCase) {
   start();
   ASSERT_EQ(register_customer("ada@example.com").status, 201);
   auto again = register_customer("ADA@example.com ", "another password", "Someone Else");
@@ -151,7 +161,7 @@ TEST_F(UsersTest, ATakenEmailIsA409WhateverItsCase) {
   EXPECT_EQ(stored_customers(), 1);
 }
 
-TEST_F(UsersTest, InvalidFieldsAreA400NamingTheFieldAndStoreNothing) {
+TEST_P(UsersTest, InvalidFieldsAreA400NamingTheFieldAndStoreNothing) {
   start();
   const std::vector<std::pair<json, std::string>> cases = {
       {{{"email", "not-an-email"}, {"password", "correct horse"}, {"name", "Ada"}}, "email"},
@@ -184,7 +194,7 @@ TEST_F(UsersTest, InvalidFieldsAreA400NamingTheFieldAndStoreNothing) {
   EXPECT_EQ(events().size(), 1u);
 }
 
-TEST_F(UsersTest, LoggingInWithTheRightPasswordIssuesATokenAndPublishesUserLoggedIn) {
+TEST_P(UsersTest, LoggingInWithTheRightPasswordIssuesATokenAndPublishesUserLoggedIn) {
   start();
   auto registered = register_customer("ada@example.com", "correct horse");
   ASSERT_EQ(registered.status, 201);
@@ -205,7 +215,7 @@ TEST_F(UsersTest, LoggingInWithTheRightPasswordIssuesATokenAndPublishesUserLogge
   EXPECT_EQ(data->customer_id, registered.body["customer_id"]);
 }
 
-TEST_F(UsersTest, AWrongPasswordAndAnUnknownEmailGetTheSame401) {
+TEST_P(UsersTest, AWrongPasswordAndAnUnknownEmailGetTheSame401) {
   start();
   ASSERT_EQ(register_customer("ada@example.com", "correct horse").status, 201);
   auto wrong = http(port_, "POST", "/api/users/login",
@@ -223,7 +233,7 @@ TEST_F(UsersTest, AWrongPasswordAndAnUnknownEmailGetTheSame401) {
   EXPECT_TRUE(events_of(shop::UserLoggedIn::kType).empty());
 }
 
-TEST_F(UsersTest, TheProfileNeedsACustomerVouchedForByTheEdgeKey) {
+TEST_P(UsersTest, TheProfileNeedsACustomerVouchedForByTheEdgeKey) {
   start();
   auto registered = register_customer("ada@example.com");
   ASSERT_EQ(registered.status, 201);
@@ -247,7 +257,7 @@ TEST_F(UsersTest, TheProfileNeedsACustomerVouchedForByTheEdgeKey) {
   EXPECT_EQ(http(port_, "GET", "/api/users/me", {}, as_customer("cus_nobody")).status, 404);
 }
 
-TEST_F(UsersTest, AProfileUpdateIsStoredAndPublishedAsProfileUpdated) {
+TEST_P(UsersTest, AProfileUpdateIsStoredAndPublishedAsProfileUpdated) {
   start();
   auto registered = register_customer("ada@example.com");
   ASSERT_EQ(registered.status, 201);
@@ -295,7 +305,7 @@ TEST_F(UsersTest, AProfileUpdateIsStoredAndPublishedAsProfileUpdated) {
   EXPECT_EQ(events_of(shop::ProfileUpdated::kType).size(), 1u);
 }
 
-TEST_F(UsersTest, AProfileUpdateToATakenEmailOrWithABadFieldChangesNothing) {
+TEST_P(UsersTest, AProfileUpdateToATakenEmailOrWithABadFieldChangesNothing) {
   start();
   ASSERT_EQ(register_customer("ada@example.com").status, 201);
   auto bob = register_customer("bob@example.com", "correct horse", "Bob");
@@ -326,7 +336,7 @@ TEST_F(UsersTest, AProfileUpdateToATakenEmailOrWithABadFieldChangesNothing) {
   EXPECT_TRUE(events_of(shop::ProfileUpdated::kType).empty());
 }
 
-TEST_F(UsersTest, TheSessionLifetimeComesFromVelocitySessionTtl) {
+TEST_P(UsersTest, TheSessionLifetimeComesFromVelocitySessionTtl) {
   env_["VELOCITY_SESSION_TTL"] = "1h";
   start();
   auto registered = register_customer("ada@example.com");
@@ -349,6 +359,12 @@ TEST(UsersOptionsTest, ATtlBelowOneSecondIsRejectedNamingTheVariable) {
   ASSERT_FALSE(options);
   EXPECT_NE(options.error().message().find("VELOCITY_SESSION_TTL"), std::string::npos);
 }
+
+INSTANTIATE_TEST_SUITE_P(Engines, UsersTest,
+                         ::testing::Values(velocity::SqlDialect::kSqlite, velocity::SqlDialect::kPostgres),
+                         [](const ::testing::TestParamInfo<velocity::SqlDialect>& engine) {
+                           return engine.param == velocity::SqlDialect::kPostgres ? "Postgres" : "Sqlite";
+                         });
 
 }  // namespace
 }  // namespace users
