@@ -142,6 +142,11 @@ velocity::Result<void> Catalog::record_levels(velocity::Transaction& tx,
 }  // namespace
 
 velocity::Result<void> install(velocity::Service& service) {
+  if (service.db().dialect() != velocity::SqlDialect::kSqlite) {
+    return velocity::fail(velocity::ErrorCode::kInvalidArgument,
+                          "catalog runs on SQLite only: its search is an FTS5 full-text index, which "
+                          "PostgreSQL does not have; unset VELOCITY_DATABASE_URL for catalog");
+  }
   if (auto migrated = service.migrate(kSchema); !migrated) return migrated;
   auto catalog = std::make_shared<Catalog>(service);
   if (auto seeded = catalog->seed_if_empty(); !seeded) return seeded;

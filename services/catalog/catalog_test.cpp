@@ -10,6 +10,7 @@
 #include "shop/seed.h"
 #include "velocity/memory_bus.h"
 #include "toolkit/service/test_kit.h"
+#include "toolkit/store/postgres_test_server.h"
 
 namespace catalog {
 namespace {
@@ -361,6 +362,27 @@ TEST_F(CatalogTest, AnInvalidProductIsRefusedNamingTheFieldAndStoresNothing) {
   EXPECT_EQ(stolen.status, 409);
   EXPECT_EQ(stolen.body["field"], "skus[0].sku");
   EXPECT_EQ(get("/api/catalog/products/polo-pique").status, 404);
+}
+
+TEST(CatalogOnPostgres, RefusesToInstallNamingTheReason) {
+  auto url = velocity::testing::fresh_postgres_database();
+  ASSERT_TRUE(url) << url.error().message();
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("velocity-catalog-pg-" + std::to_string(std::random_device{}()));
+  velocity::ServiceConfig config;
+  config.name = "catalog";
+  config.data_dir = dir;
+  config.database_url = *url;
+  auto bus = std::make_shared<velocity::MemoryBus>();
+  auto service = velocity::Service::create(config, bus, bus);
+  ASSERT_TRUE(service) << service.error().message();
+  auto installed = install(**service);
+  service->reset();
+  std::filesystem::remove_all(dir);
+  ASSERT_FALSE(installed);
+  EXPECT_EQ(installed.error().code, velocity::ErrorCode::kInvalidArgument);
+  EXPECT_NE(installed.error().message().find("SQLite only"), std::string::npos) << installed.error().message();
+  EXPECT_NE(installed.error().message().find("VELOCITY_DATABASE_URL"), std::string::npos);
 }
 
 }  // namespace

@@ -161,6 +161,11 @@ Result<std::unique_ptr<Notifications>> Notifications::install(velocity::Service&
                                                               Options options,
                                                               std::unique_ptr<Mailer> mailer) {
   if (sodium_init() < 0) return fail(ErrorCode::kInternal, "libsodium failed to initialise");
+  if (service.db().dialect() != velocity::SqlDialect::kSqlite) {
+    return fail(ErrorCode::kInvalidArgument,
+                "notifications runs on SQLite only: its email log is ordered by rowid and matched "
+                "with COLLATE NOCASE; unset VELOCITY_DATABASE_URL for notifications");
+  }
   if (auto migrated = service.migrate(kSchema); !migrated) return std::unexpected(migrated.error());
   std::unique_ptr<Notifications> app(
       new Notifications(service, std::move(mailer), std::move(options.sender)));

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "notifications/test_support.h"
+#include "toolkit/store/postgres_test_server.h"
 
 namespace notifications {
 namespace {
@@ -542,6 +543,27 @@ TEST(NotificationsOptionsTest, ReadTheEnvironmentAndNameABadValue) {
       }));
   ASSERT_FALSE(bad_from);
   EXPECT_NE(bad_from.error().message().find("VELOCITY_SMTP_FROM"), std::string::npos);
+}
+
+TEST(NotificationsOnPostgres, RefusesToInstallNamingTheReason) {
+  auto url = velocity::testing::fresh_postgres_database();
+  ASSERT_TRUE(url) << url.error().message();
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("velocity-notifications-pg-" + std::to_string(std::random_device{}()));
+  velocity::ServiceConfig config;
+  config.name = "notifications";
+  config.data_dir = dir;
+  config.database_url = *url;
+  auto bus = std::make_shared<velocity::MemoryBus>();
+  auto service = velocity::Service::create(config, bus, bus);
+  ASSERT_TRUE(service) << service.error().message();
+  auto installed = Notifications::install(**service, Options{});
+  service->reset();
+  std::filesystem::remove_all(dir);
+  ASSERT_FALSE(installed);
+  EXPECT_EQ(installed.error().code, velocity::ErrorCode::kInvalidArgument);
+  EXPECT_NE(installed.error().message().find("SQLite only"), std::string::npos) << installed.error().message();
+  EXPECT_NE(installed.error().message().find("VELOCITY_DATABASE_URL"), std::string::npos);
 }
 
 }  // namespace
