@@ -131,7 +131,7 @@ void handle(HandlerContext& ctx, const RequestHeader& header, protocol::ProduceR
   }
   pending->waiting = syncs.size();
   for (auto& wait : syncs) {
-    // The flusher runs callbacks on its own thread; the answer is built on the event loop.
+    // The flusher runs callbacks on its own threads; the answer is built on the event loop.
     ctx.flusher.request(wait.log, wait.offset,
                         [&ctx, pending, topic = wait.topic, index = wait.partition](Result<void> synced) {
                           ctx.post([pending, topic, index, synced = std::move(synced)] {

@@ -37,6 +37,12 @@ class FakeFile final : public File {
   }
 
   Result<void> sync() override {
+    std::function<void()> before;
+    {
+      std::lock_guard lock(state_->mu);
+      before = state_->before_sync;
+    }
+    if (before) before();  // outside the lock, so a test can hold syncs in flight
     std::lock_guard lock(state_->mu);
     if (state_->fail_syncs)
       return fail(ErrorCode::kIo, fmt::format("fdatasync {}: injected failure", path_));
@@ -155,6 +161,11 @@ void FakeEnv::drop_unsynced() {
 void FakeEnv::fail_writes(bool on) {
   std::lock_guard lock(state_->mu);
   state_->fail_writes = on;
+}
+
+void FakeEnv::before_sync(std::function<void()> hook) {
+  std::lock_guard lock(state_->mu);
+  state_->before_sync = std::move(hook);
 }
 
 void FakeEnv::fail_syncs(bool on) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,6 +32,7 @@ class FakeEnv final : public Env {
     bool fail_writes = false;
     bool fail_syncs = false;
     int file_syncs = 0;
+    std::function<void()> before_sync;
   };
 
   FakeEnv() : state_(std::make_shared<State>()) {}
@@ -49,6 +51,9 @@ class FakeEnv final : public Env {
   void fail_writes(bool on);
   // While on, syncs fail and persist nothing.
   void fail_syncs(bool on);
+  // Runs `hook` at the start of every File::sync, outside the state's lock, on the syncing
+  // thread (e.g. to see how many syncs are in flight at once).
+  void before_sync(std::function<void()> hook);
   // How many File::sync calls succeeded so far.
   int file_syncs() const;
 

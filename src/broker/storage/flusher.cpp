@@ -6,7 +6,11 @@
 
 namespace velocity::storage {
 
-Flusher::Flusher() : thread_([this] { run(); }) {}
+Flusher::Flusher(size_t sync_threads) {
+  // The round thread syncs too, so it needs one helper fewer than the logs it may overlap.
+  for (size_t i = 1; i < std::max<size_t>(sync_threads, 1); ++i) helpers_.emplace_back([this] { help(); });
+  thread_ = std::thread([this] { run(); });
+}
 
 Flusher::~Flusher() {
   {
@@ -15,6 +19,12 @@ Flusher::~Flusher() {
   }
   cv_.notify_one();
   thread_.join();
+  {
+    std::lock_guard lock(work_mu_);
+    helpers_stop_ = true;
+  }
+  work_cv_.notify_all();
+  for (auto& helper : helpers_) helper.join();
 }
 
 void Flusher::request(std::shared_ptr<PartitionLog> log, int64_t offset, Callback done) {
@@ -34,8 +44,54 @@ uint64_t Flusher::rounds() const {
   return rounds_;
 }
 
+void Flusher::sync_and_answer(std::span<Pending> requests) {
+  int64_t highest = requests.front().offset;
+  for (const auto& r : requests) highest = std::max(highest, r.offset);
+  auto& log = *requests.front().log;
+  Result<void> synced;
+  if (log.durable_offset() <= highest) synced = log.sync();
+  for (auto& r : requests) {
+    if (synced && log.durable_offset() <= r.offset) {
+      r.done(fail(ErrorCode::kInvalidArgument,
+                  fmt::format("{}: offset {} was never appended", log.dir(), r.offset)));
+    } else {
+      r.done(synced);
+    }
+  }
+}
+
+bool Flusher::sync_next() {
+  std::span<Pending> requests;
+  {
+    std::lock_guard lock(work_mu_);
+    if (next_ == work_.size()) return false;
+    requests = work_[next_++];
+  }
+  sync_and_answer(requests);
+  bool last = false;
+  {
+    std::lock_guard lock(work_mu_);
+    last = --unfinished_ == 0;
+  }
+  if (last) done_cv_.notify_all();
+  return true;
+}
+
+void Flusher::help() {
+  for (;;) {
+    {
+      std::unique_lock lock(work_mu_);
+      work_cv_.wait(lock, [&] { return helpers_stop_ || next_ < work_.size(); });
+      if (next_ == work_.size()) return;  // stopping, nothing left to take
+    }
+    while (sync_next()) {
+    }
+  }
+}
+
 void Flusher::run() {
   std::vector<Pending> round;  // reused between rounds
+  std::vector<std::span<Pending>> by_log;
   for (;;) {
     {
       std::unique_lock lock(mu_);
@@ -46,23 +102,30 @@ void Flusher::run() {
     // Group by log so each log is synced once per round, however many requests it has.
     std::stable_sort(round.begin(), round.end(),
                      [](const Pending& a, const Pending& b) { return a.log < b.log; });
+    by_log.clear();
     for (size_t i = 0; i < round.size();) {
       size_t j = i;
-      int64_t highest = round[i].offset;
-      while (j < round.size() && round[j].log == round[i].log)
-        highest = std::max(highest, round[j++].offset);
-      auto& log = *round[i].log;
-      Result<void> synced;
-      if (log.durable_offset() <= highest) synced = log.sync();
-      for (; i < j; ++i) {
-        if (synced && log.durable_offset() <= round[i].offset) {
-          round[i].done(
-              fail(ErrorCode::kInvalidArgument,
-                   fmt::format("{}: offset {} was never appended", log.dir(), round[i].offset)));
-        } else {
-          round[i].done(synced);
-        }
+      while (j < round.size() && round[j].log == round[i].log) ++j;
+      by_log.emplace_back(round.data() + i, j - i);
+      i = j;
+    }
+    if (by_log.size() == 1 || helpers_.empty()) {
+      for (auto requests : by_log) sync_and_answer(requests);
+    } else {
+      {
+        std::lock_guard lock(work_mu_);
+        work_.swap(by_log);
+        next_ = 0;
+        unfinished_ = work_.size();
       }
+      work_cv_.notify_all();
+      while (sync_next()) {
+      }
+      std::unique_lock lock(work_mu_);
+      done_cv_.wait(lock, [&] { return unfinished_ == 0; });
+      work_.swap(by_log);
+      work_.clear();
+      next_ = 0;
     }
     round.clear();
     std::lock_guard lock(mu_);

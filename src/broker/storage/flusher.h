@@ -1,8 +1,12 @@
 // Flusher: durability for callers that must not block, such as an event-loop server. It owns
-// one thread; request() queues (log, offset, callback) and returns at once. Each round takes
-// every pending request, syncs each log that needs it once, and runs the callbacks on the
-// flusher thread (a server posts them back to its loop). Thread-safe. The destructor stops
-// the thread after answering every queued request (with kClosed if it was never synced).
+// one round thread and a few sync threads; request() queues (log, offset, callback) and returns
+// at once. Each round takes every pending request and syncs each log that needs it once; the
+// logs of one round are synced in parallel (separate files: their fdatasyncs overlap, and the
+// file system can often fold them into one journal commit), so an acks=all answer waits for
+// the slowest of its partitions' syncs rather than their sum. Callbacks run on the flusher's
+// threads, possibly concurrently for different logs (a server posts them back to its loop).
+// Thread-safe. The destructor stops the threads after answering every queued request (with
+// kClosed if it was never synced).
 #pragma once
 
 #include <condition_variable>
@@ -10,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -21,7 +26,8 @@ class Flusher {
  public:
   using Callback = std::function<void(Result<void>)>;
 
-  Flusher();
+  // `sync_threads`: how many logs' syncs one round may run at once (at least 1).
+  explicit Flusher(size_t sync_threads = 8);
   ~Flusher();
   Flusher(const Flusher&) = delete;
   Flusher& operator=(const Flusher&) = delete;
@@ -39,12 +45,27 @@ class Flusher {
     Callback done;
   };
   void run();
+  void help();  // a sync thread: takes one log's requests of the current round at a time
+  // Takes the next log's requests of the current round and answers them; false when none left.
+  bool sync_next();
+  static void sync_and_answer(std::span<Pending> requests);
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Pending> pending_;  // under mu_
   bool stopping_ = false;
   uint64_t rounds_ = 0;
+
+  // The current round, split by log; shared by the round thread and the sync threads.
+  std::mutex work_mu_;
+  std::condition_variable work_cv_;  // work was published, or the helpers must stop
+  std::condition_variable done_cv_;  // a log's requests were answered
+  std::vector<std::span<Pending>> work_;  // under work_mu_
+  size_t next_ = 0;                       // under work_mu_: the first span not yet taken
+  size_t unfinished_ = 0;                 // under work_mu_: spans taken or not, not yet answered
+  bool helpers_stop_ = false;             // under work_mu_
+
+  std::vector<std::thread> helpers_;
   std::thread thread_;
 };
 

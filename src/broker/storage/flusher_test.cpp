@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <future>
+#include <mutex>
 
 #include "broker/storage/fake_env.h"
 #include "broker/storage/log_test_util.h"
@@ -70,6 +72,78 @@ TEST(Flusher, EachLogIsSyncedForItsOwnRequests) {
   EXPECT_EQ(ok.load(), 2);
   EXPECT_GT(a->durable_offset(), oa);
   EXPECT_GT(b->durable_offset(), ob);
+}
+
+TEST(Flusher, TheLogsOfOneRoundAreSyncedAtTheSameTime) {
+  FakeEnv env;
+  constexpr int kLogs = 4;
+  auto gate = open_log(env, "/gate");
+  const int64_t gate_offset = append_one(*gate);
+  std::vector<std::shared_ptr<PartitionLog>> logs;
+  std::vector<int64_t> offsets;
+  for (int i = 0; i < kLogs; ++i) {
+    logs.push_back(open_log(env, "/p" + std::to_string(i)));
+    offsets.push_back(append_one(*logs.back()));
+  }
+  // The first sync (the gate log's) holds its round until the four other requests are
+  // queued, so they form the next round together. Each of those syncs then waits until all
+  // four have started, or a bound passes: syncs made one after another would each wait out
+  // the bound and never see more than one in flight.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool queued = false;
+  int started = 0;
+  int in_flight = 0;
+  int most_in_flight = 0;
+  env.before_sync([&] {
+    std::unique_lock lock(mu);
+    if (++started == 1) {
+      cv.notify_all();
+      cv.wait_for(lock, std::chrono::seconds(5), [&] { return queued; });
+      return;
+    }
+    most_in_flight = std::max(most_in_flight, ++in_flight);
+    cv.notify_all();
+    cv.wait_for(lock, std::chrono::seconds(5), [&] { return started == kLogs + 1; });
+    --in_flight;
+  });
+  std::atomic<int> ok{0};
+  {
+    Flusher flusher(kLogs);
+    flusher.request(gate, gate_offset, [&](Result<void> r) { ok += r ? 1 : 0; });
+    {
+      std::unique_lock lock(mu);
+      cv.wait_for(lock, std::chrono::seconds(5), [&] { return started == 1; });
+    }
+    for (int i = 0; i < kLogs; ++i)
+      flusher.request(logs[i], offsets[i], [&](Result<void> r) { ok += r ? 1 : 0; });
+    {
+      std::lock_guard lock(mu);
+      queued = true;
+    }
+    cv.notify_all();
+  }
+  EXPECT_EQ(ok.load(), kLogs + 1);
+  for (int i = 0; i < kLogs; ++i) EXPECT_GT(logs[i]->durable_offset(), offsets[i]);
+  EXPECT_EQ(most_in_flight, kLogs);
+}
+
+TEST(Flusher, OneSyncThreadStillAnswersEveryLog) {
+  FakeEnv env;
+  std::vector<std::shared_ptr<PartitionLog>> logs;
+  std::vector<int64_t> offsets;
+  for (int i = 0; i < 5; ++i) {
+    logs.push_back(open_log(env, "/q" + std::to_string(i)));
+    offsets.push_back(append_one(*logs.back()));
+  }
+  std::atomic<int> ok{0};
+  {
+    Flusher flusher(1);
+    for (int i = 0; i < 5; ++i)
+      flusher.request(logs[i], offsets[i], [&](Result<void> r) { ok += r ? 1 : 0; });
+  }
+  EXPECT_EQ(ok.load(), 5);
+  for (int i = 0; i < 5; ++i) EXPECT_GT(logs[i]->durable_offset(), offsets[i]);
 }
 
 TEST(Flusher, SyncFailureIsReportedToEveryWaiterOfThatLog) {
