@@ -46,7 +46,8 @@ class KafkaBus final : public Publisher, public Subscriber {
 
   // Starts one group member (a KafkaConsumer and its poll thread). Topics must exist
   // (ensure_topics). Nacked partitions are paused, then re-read from the nacked offset;
-  // all partitions are paused while max_in_flight deliveries await ack.
+  // while max_in_flight deliveries await ack no message is taken, and after 1 s of that
+  // every partition is paused (so a stuck handler still lets a rebalance go through).
   [[nodiscard]] Result<std::unique_ptr<Subscription>> subscribe(
       SubscribeOptions options, std::function<void(Delivery)> handler) override;
 
