@@ -22,7 +22,7 @@ Result<std::unique_ptr<Broker>> Broker::open(asio::io_context& io, BrokerConfig 
   auto topics = TopicManager::open(storage::posix_env(), b.config_, &b.recovery_);
   if (!topics) return std::unexpected(topics.error());
   b.topics_ = std::move(*topics);
-  b.flusher_ = std::make_unique<storage::Flusher>();
+  b.flusher_ = std::make_unique<storage::Flusher>(b.config_.sync_threads);
 
   auto offsets = group::OffsetStore::open(b.config_.data_dir + "/groups");
   if (!offsets) return fail(offsets.error().code, "committed offsets: " + offsets.error().message());

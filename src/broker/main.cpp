@@ -73,6 +73,10 @@ int main(int argc, char** argv) {
                  "sync: acks=all is answered after fdatasync; none: after the page cache (benchmarks only)")
       ->envname("VELOCITY_DURABILITY")
       ->check(CLI::IsMember({"sync", "none"}));
+  app.add_option("--sync-threads", config.sync_threads,
+                 "Partitions whose fdatasync may run at once in one flush round (1 = one after another)")
+      ->envname("VELOCITY_SYNC_THREADS")
+      ->check(CLI::Range(1, 64));
   app.add_option("--max-request-bytes", config.max_request_bytes, "Largest request frame accepted")
       ->envname("VELOCITY_MAX_REQUEST_BYTES");
   app.add_option("--max-queued-request-bytes", config.max_queued_request_bytes,

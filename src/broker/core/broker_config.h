@@ -34,6 +34,8 @@ struct BrokerConfig {
   // acks=all waits for fdatasync. Turning this off (benchmarks, explicit opt-in only) answers
   // acks=all once the bytes reach the page cache.
   bool sync_on_ack = true;
+  // How many partitions' fdatasyncs one flush round may run at once (1 = one after another).
+  size_t sync_threads = 8;
 
   size_t max_request_bytes = 100 * 1024 * 1024;
   // Request bytes read but not yet answered, over all connections; reading pauses above it.
