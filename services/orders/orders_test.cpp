@@ -589,7 +589,7 @@ class OrdersTimeoutTest : public OrdersTest {
   OrdersTimeoutTest() { options_.order_timeout = 100ms; }
 };
 
-TEST_F(OrdersTimeoutTest, AnOrderStuckInPlacedIsCancelledByItsTimer) {
+TEST_P(OrdersTimeoutTest, AnOrderStuckInPlacedIsCancelledByItsTimer) {
   const auto order_id = place();
   const auto cancelled = wait_for(order_id, "cancelled");
   EXPECT_EQ(cancelled["cancel_reason_code"], std::string(kTimeoutReasonCode));
@@ -621,6 +621,11 @@ TEST(OrdersOptionsTest, ReadTheOrderTimeoutFromTheEnvironment) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, OrdersTest,
+                         ::testing::Values(velocity::SqlDialect::kSqlite, velocity::SqlDialect::kPostgres),
+                         [](const ::testing::TestParamInfo<velocity::SqlDialect>& engine) {
+                           return engine.param == velocity::SqlDialect::kPostgres ? "Postgres" : "Sqlite";
+                         });
+INSTANTIATE_TEST_SUITE_P(Engines, OrdersTimeoutTest,
                          ::testing::Values(velocity::SqlDialect::kSqlite, velocity::SqlDialect::kPostgres),
                          [](const ::testing::TestParamInfo<velocity::SqlDialect>& engine) {
                            return engine.param == velocity::SqlDialect::kPostgres ? "Postgres" : "Sqlite";
