@@ -170,7 +170,9 @@ class Database {
 
   [[nodiscard]] Result<Transaction> begin();
 
-  // Runs SQL without parameters, possibly several statements (schema creation).
+  // Runs SQL without parameters, possibly several statements (schema creation), written for
+  // SQLite: on PostgreSQL, INTEGER columns become BIGINT, INTEGER PRIMARY KEY AUTOINCREMENT an
+  // identity column, WITHOUT ROWID is dropped, and concurrent scripts run one at a time.
   [[nodiscard]] Result<void> execute_script(std::string_view sql);
 
   // The SQLite file; empty for PostgreSQL.

@@ -216,7 +216,7 @@ velocity::Result<void> Carts::on_order_placed(velocity::Transaction& tx,
 }  // namespace
 
 velocity::Result<void> install(velocity::Service& service) {
-  if (auto migrated = service.migrate(service.db().dialect() == velocity::SqlDialect::kPostgres ? kPostgresSchema : kSchema); !migrated) return migrated;
+  if (auto migrated = service.migrate(kSchema); !migrated) return migrated;
   auto carts = std::make_shared<Carts>(service);
   service.route("GET", "/api/cart", [carts](const HttpRequest& r) { return carts->view(r); });
   service.route("POST", "/api/cart/items",

@@ -30,34 +30,6 @@ CREATE TABLE IF NOT EXISTS cart_lines (
 );
 )sql";
 
-// The same tables on PostgreSQL, with 64-bit integers.
-const std::string_view kPostgresSchema = R"sql(
--- Replica of catalog's products, one row per SKU ever listed.
-CREATE TABLE IF NOT EXISTS catalogue (
-  sku         TEXT PRIMARY KEY,
-  product_id  TEXT NOT NULL,
-  name        TEXT NOT NULL,
-  size        TEXT NOT NULL,
-  colour      TEXT NOT NULL,
-  image       TEXT NOT NULL,
-  price_cents BIGINT NOT NULL,
-  currency    TEXT NOT NULL,
-  listed      BIGINT NOT NULL        -- 1 while its product lists it
-);
-CREATE INDEX IF NOT EXISTS catalogue_by_product ON catalogue (product_id);
--- Time (ms since the epoch) of the newest catalog event applied per product.
-CREATE TABLE IF NOT EXISTS catalogue_versions (
-  product_id TEXT PRIMARY KEY,
-  as_of      BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS cart_lines (
-  customer_id TEXT NOT NULL,
-  sku         TEXT NOT NULL,
-  quantity    BIGINT NOT NULL CHECK (quantity BETWEEN 1 AND 99),
-  position    BIGINT NOT NULL,       -- order in which lines were first added
-  PRIMARY KEY (customer_id, sku)
-);
-)sql";
 
 velocity::Result<void> apply_product(velocity::Transaction& tx, const shop::Product& product,
                                      std::chrono::system_clock::time_point as_of) {

@@ -15,10 +15,8 @@
 
 namespace cart {
 
-// CREATE TABLE IF NOT EXISTS ... for Service::migrate: kSchema on SQLite, kPostgresSchema on
-// PostgreSQL (the service's db().dialect()).
+// CREATE TABLE IF NOT EXISTS ... for Service::migrate (the PostgreSQL engine adapts it).
 extern const std::string_view kSchema;
-extern const std::string_view kPostgresSchema;
 
 // What the replica knows of one SKU.
 struct CatalogueEntry {

@@ -31,29 +31,6 @@ CREATE TABLE IF NOT EXISTS dispatch_shortfall (
 );
 )sql";
 
-// The same tables on PostgreSQL: 64-bit integers, an identity column for AUTOINCREMENT.
-constexpr std::string_view kPostgresSchema = R"sql(
-CREATE TABLE IF NOT EXISTS reservation (
-  order_id    TEXT   PRIMARY KEY,
-  customer_id TEXT   NOT NULL,
-  status      TEXT   NOT NULL,
-  created_ms  BIGINT NOT NULL,
-  updated_ms  BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS reservation_line (
-  order_id TEXT   NOT NULL,
-  sku      TEXT   NOT NULL,
-  quantity BIGINT NOT NULL CHECK (quantity > 0),
-  PRIMARY KEY (order_id, sku)
-);
-CREATE TABLE IF NOT EXISTS dispatch_shortfall (
-  id       BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  order_id TEXT   NOT NULL,
-  sku      TEXT   NOT NULL,
-  missing  BIGINT NOT NULL,
-  at_ms    BIGINT NOT NULL
-);
-)sql";
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -64,7 +41,7 @@ int64_t now_ms() {
 }  // namespace
 
 Result<void> migrate_reservations(velocity::Database& db) {
-  return db.execute_script(db.dialect() == velocity::SqlDialect::kPostgres ? kPostgresSchema : kSchema);
+  return db.execute_script(kSchema);
 }
 
 Result<std::optional<Reservation>> find_reservation(Transaction& tx, std::string_view order_id) {

@@ -27,23 +27,6 @@ CREATE TABLE IF NOT EXISTS stock_adjustment (
 CREATE INDEX IF NOT EXISTS stock_adjustment_sku ON stock_adjustment (sku);
 )sql";
 
-// The same tables on PostgreSQL: 64-bit integers, an identity column for AUTOINCREMENT.
-constexpr std::string_view kPostgresSchema = R"sql(
-CREATE TABLE IF NOT EXISTS stock (
-  sku       TEXT   PRIMARY KEY,
-  available BIGINT NOT NULL CHECK (available >= 0),
-  reserved  BIGINT NOT NULL CHECK (reserved >= 0),
-  shipped   BIGINT NOT NULL CHECK (shipped >= 0)
-);
-CREATE TABLE IF NOT EXISTS stock_adjustment (
-  id     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  sku    TEXT   NOT NULL,
-  delta  BIGINT NOT NULL,
-  reason TEXT   NOT NULL,
-  at_ms  BIGINT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS stock_adjustment_sku ON stock_adjustment (sku);
-)sql";
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -80,7 +63,7 @@ Result<void> move_lines(Transaction& tx, const std::vector<shop::StockLine>& lin
 }  // namespace
 
 Result<void> migrate_stock(velocity::Database& db) {
-  return db.execute_script(db.dialect() == velocity::SqlDialect::kPostgres ? kPostgresSchema : kSchema);
+  return db.execute_script(kSchema);
 }
 
 Result<std::optional<StockRow>> find_stock(Transaction& tx, std::string_view sku) {

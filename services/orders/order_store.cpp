@@ -46,47 +46,6 @@ CREATE TABLE IF NOT EXISTS catalogue_sku (
 CREATE INDEX IF NOT EXISTS catalogue_sku_by_product ON catalogue_sku (product_id);
 )sql";
 
-// The same tables on PostgreSQL: 64-bit integers, no WITHOUT ROWID, an identity column for
-// AUTOINCREMENT.
-const std::string_view kPostgresSchema = R"sql(
-CREATE TABLE IF NOT EXISTS orders (
-  order_id           TEXT    PRIMARY KEY,
-  customer_id        TEXT    NOT NULL,
-  idempotency_key    TEXT    NOT NULL,
-  status             TEXT    NOT NULL,
-  lines              TEXT    NOT NULL,
-  ship_to            TEXT    NOT NULL,
-  total_cents        BIGINT  NOT NULL,
-  currency           TEXT    NOT NULL,
-  created_ms         BIGINT  NOT NULL,
-  updated_ms         BIGINT  NOT NULL,
-  cancel_reason_code TEXT    NOT NULL DEFAULT '',
-  cancel_reason      TEXT    NOT NULL DEFAULT '',
-  UNIQUE (customer_id, idempotency_key)
-);
-CREATE INDEX IF NOT EXISTS orders_by_customer ON orders (customer_id, created_ms);
-CREATE TABLE IF NOT EXISTS order_history (
-  id       BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  order_id TEXT    NOT NULL,
-  status   TEXT    NOT NULL,
-  at_ms    BIGINT  NOT NULL,
-  detail   TEXT    NOT NULL
-);
-CREATE INDEX IF NOT EXISTS order_history_by_order ON order_history (order_id, id);
-CREATE TABLE IF NOT EXISTS catalogue_product (
-  product_id  TEXT    PRIMARY KEY,
-  name        TEXT    NOT NULL,
-  price_cents BIGINT  NOT NULL,
-  currency    TEXT    NOT NULL
-);
-CREATE TABLE IF NOT EXISTS catalogue_sku (
-  sku        TEXT PRIMARY KEY,
-  product_id TEXT NOT NULL,
-  size       TEXT NOT NULL,
-  colour     TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS catalogue_sku_by_product ON catalogue_sku (product_id);
-)sql";
 
 namespace {
 

@@ -197,7 +197,7 @@ Result<OrdersOptions> OrdersOptions::from_env(const velocity::config::Env& env) 
 Result<void> install(velocity::Service& service, OrdersOptions options) {
   if (sodium_init() < 0)
     return velocity::fail(velocity::ErrorCode::kInternal, "libsodium failed to initialise");
-  if (auto migrated = service.migrate(service.db().dialect() == velocity::SqlDialect::kPostgres ? kPostgresSchema : kSchema); !migrated) return migrated;
+  if (auto migrated = service.migrate(kSchema); !migrated) return migrated;
 
   // Shared by the handlers registered below; the Service keeps them (and so these) alive.
   auto saga = std::make_shared<OrderSaga>(service);

@@ -41,26 +41,6 @@ CREATE TABLE IF NOT EXISTS cancelled_order (
 ) WITHOUT ROWID;
 )sql";
 
-// The same tables on PostgreSQL: 64-bit integers, no WITHOUT ROWID.
-constexpr std::string_view kPostgresSchema = R"sql(
-CREATE TABLE IF NOT EXISTS payment (
-  order_id     TEXT    PRIMARY KEY,
-  payment_id   TEXT    NOT NULL UNIQUE,
-  customer_id  TEXT    NOT NULL,
-  status       TEXT    NOT NULL CHECK (status IN ('authorized', 'declined', 'refunded')),
-  amount_cents BIGINT  NOT NULL,
-  currency     TEXT    NOT NULL,
-  card_last4   TEXT    NOT NULL,
-  reason       TEXT    NOT NULL,
-  created_ms   BIGINT  NOT NULL,
-  updated_ms   BIGINT  NOT NULL
-);
-CREATE TABLE IF NOT EXISTS cancelled_order (
-  order_id     TEXT    PRIMARY KEY,
-  customer_id  TEXT    NOT NULL,
-  cancelled_ms BIGINT  NOT NULL
-);
-)sql";
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -195,7 +175,7 @@ class Payments {
 Result<void> install(velocity::Service& service) {
   if (sodium_init() < 0)
     return velocity::fail(velocity::ErrorCode::kInternal, "libsodium failed to initialise");
-  if (auto migrated = service.migrate(service.db().dialect() == velocity::SqlDialect::kPostgres ? kPostgresSchema : kSchema); !migrated) return migrated;
+  if (auto migrated = service.migrate(kSchema); !migrated) return migrated;
   auto payments = std::make_shared<Payments>(service);
   service.route("GET", "/api/payments/orders/{order_id}",
                 [payments](const HttpRequest& r) { return payments->get(r); });

@@ -31,29 +31,6 @@ CREATE TABLE IF NOT EXISTS shipment (
 ) WITHOUT ROWID;
 )sql";
 
-// The same tables on PostgreSQL: 64-bit integers, no WITHOUT ROWID.
-constexpr std::string_view kPostgresSchema = R"sql(
-CREATE TABLE IF NOT EXISTS known_order (
-  order_id     TEXT    PRIMARY KEY,
-  customer_id  TEXT    NOT NULL,
-  lines        TEXT,
-  cancelled_ms BIGINT
-);
-CREATE TABLE IF NOT EXISTS shipment (
-  shipment_id     TEXT    PRIMARY KEY,
-  order_id        TEXT    NOT NULL UNIQUE,
-  customer_id     TEXT    NOT NULL,
-  status          TEXT    NOT NULL,
-  carrier         TEXT    NOT NULL,
-  tracking_number TEXT    NOT NULL DEFAULT '',
-  lines           TEXT    NOT NULL,
-  scheduled_ms    BIGINT  NOT NULL,
-  dispatched_ms   BIGINT,
-  delivered_ms    BIGINT,
-  cancelled_ms    BIGINT,
-  late_cancel_ms  BIGINT
-);
-)sql";
 
 int64_t to_ms(Time t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -85,7 +62,7 @@ Result<void> changed(Result<int64_t> r) {
 }  // namespace
 
 Result<void> migrate_shipments(velocity::Database& db) {
-  return db.execute_script(db.dialect() == velocity::SqlDialect::kPostgres ? kPostgresSchema : kSchema);
+  return db.execute_script(kSchema);
 }
 
 Result<std::optional<KnownOrder>> find_order(Transaction& tx, std::string_view order_id) {

@@ -33,18 +33,6 @@ CREATE TABLE IF NOT EXISTS customers (
 );
 )sql";
 
-// The same tables on PostgreSQL, with 64-bit integers.
-constexpr std::string_view kPostgresSchema = R"sql(
-CREATE TABLE IF NOT EXISTS customers (
-  customer_id   TEXT PRIMARY KEY,
-  email         TEXT NOT NULL UNIQUE,   -- normalised: trimmed, lower case
-  name          TEXT NOT NULL,
-  password_hash TEXT NOT NULL,          -- argon2id, PHC string form
-  address       TEXT NOT NULL DEFAULT '{}',  -- JSON shop::Address
-  created_at    BIGINT NOT NULL,       -- ms since the epoch
-  updated_at    BIGINT NOT NULL
-);
-)sql";
 
 struct Profile {
   std::string customer_id;
@@ -342,7 +330,7 @@ velocity::Result<void> install(velocity::Service& service, const velocity::confi
   if (!options) return std::unexpected(options.error());
   auto keys = shop::load_signing_keys(service.config().data_dir, env);
   if (!keys) return std::unexpected(keys.error());
-  if (auto migrated = service.migrate(service.db().dialect() == velocity::SqlDialect::kPostgres ? kPostgresSchema : kSchema); !migrated) return migrated;
+  if (auto migrated = service.migrate(kSchema); !migrated) return migrated;
 
   auto accounts = std::make_shared<Accounts>(service, std::move(*keys), *options);
   service.route("POST", "/api/users/register",

@@ -177,7 +177,7 @@ class PostgresEngine final : public Engine {
                            std::to_string(options_.busy_timeout.count()) +
                            "ms'; SET synchronous_commit = ";
     settings += options_.durability == Durability::kFull ? "on;" : "off;";
-    return execute_script(settings);
+    return simple(settings, "configure session");
   }
 
   Result<void> begin() override {
@@ -255,8 +255,13 @@ class PostgresEngine final : public Engine {
     return id;
   }
 
+  // Schemas are written in SQLite's words (postgres_sql.h adapts them). One simple-query script
+  // is one transaction, so the advisory lock taken first is held to its end: it serialises
+  // schema creation by several processes, as CREATE ... IF NOT EXISTS races on the catalogue
+  // otherwise.
   Result<void> execute_script(std::string_view sql) override {
-    return simple(std::string(sql), "execute script");
+    return simple("SELECT pg_advisory_xact_lock(7305747127);\n" + schema_from_sqlite(sql),
+                  "execute script");
   }
 
  private:

@@ -6,9 +6,7 @@
 namespace velocity {
 namespace {
 
-// The advisory lock serialises schema creation by several processes (see the outbox store).
 constexpr std::string_view kSchema = R"sql(
-SELECT pg_advisory_xact_lock(7305747127);
 CREATE TABLE IF NOT EXISTS velocity_inbox (
   event_id   TEXT   PRIMARY KEY,
   handled_ms BIGINT NOT NULL

@@ -11,11 +11,9 @@
 namespace velocity {
 namespace {
 
-// The advisory lock serialises schema creation by several processes (CREATE ... IF NOT EXISTS
-// races on the catalogue otherwise); one simple-query script is one transaction, so the lock is
-// held to its end. An identity column never reuses ids, like SQLite's AUTOINCREMENT.
+// An identity column never reuses ids, like SQLite's AUTOINCREMENT. Database::execute_script
+// serialises schema creation by several processes.
 constexpr std::string_view kSchema = R"sql(
-SELECT pg_advisory_xact_lock(7305747127);
 CREATE TABLE IF NOT EXISTS velocity_outbox (
   id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   topic        TEXT   NOT NULL,

@@ -1,6 +1,7 @@
 #include "toolkit/store/postgres_sql.h"
 
 #include <cctype>
+#include <regex>
 
 namespace velocity::store {
 namespace {
@@ -40,15 +41,15 @@ bool identifier_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
 }
 
-}  // namespace
-
-NumberedSql number_placeholders(std::string_view sql) {
-  NumberedSql out;
-  out.text.reserve(sql.size() + 8);
+// Splits `sql` into runs of code and of text that is not code (string literals, quoted
+// identifiers, dollar-quoted strings, comments), in order, and hands each to `code` or `text`.
+template <typename Code, typename Text>
+void split_code(std::string_view sql, Code&& code, Text&& text) {
+  size_t run = 0;  // start of the current code run
   size_t i = 0;
   while (i < sql.size()) {
     const char c = sql[i];
-    size_t end = i + 1;
+    size_t end = 0;  // past a run that is not code, when one opens at i
     if (c == '\'') {
       const bool escaped = i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e') &&
                            (i < 2 || !identifier_char(sql[i - 2]));
@@ -66,15 +67,55 @@ NumberedSql number_placeholders(std::string_view sql) {
         end = sql.find(tag, i + tag.size());
         end = end == std::string_view::npos ? sql.size() : end + tag.size();
       }
-    } else if (c == '?') {
-      out.text += '$';
-      out.text += std::to_string(++out.placeholders);
-      i = end;
+    }
+    if (end == 0) {
+      ++i;
       continue;
     }
-    out.text.append(sql.substr(i, end - i));
-    i = end;
+    if (i > run) code(sql.substr(run, i - run));
+    text(sql.substr(i, end - i));
+    i = run = end;
   }
+  if (run < sql.size()) code(sql.substr(run));
+}
+
+}  // namespace
+
+NumberedSql number_placeholders(std::string_view sql) {
+  NumberedSql out;
+  out.text.reserve(sql.size() + 8);
+  split_code(
+      sql,
+      [&](std::string_view code) {
+        for (const char c : code) {
+          if (c == '?') {
+            out.text += '$';
+            out.text += std::to_string(++out.placeholders);
+          } else {
+            out.text += c;
+          }
+        }
+      },
+      [&](std::string_view text) { out.text.append(text); });
+  return out;
+}
+
+std::string schema_from_sqlite(std::string_view sql) {
+  static const std::regex kAutoincrement(R"(\bINTEGER(\s+PRIMARY\s+KEY)\s+AUTOINCREMENT\b)",
+                                         std::regex::icase);
+  static const std::regex kWithoutRowid(R"(\s*\bWITHOUT\s+ROWID\b)", std::regex::icase);
+  static const std::regex kInteger(R"(\bINTEGER\b)", std::regex::icase);
+  std::string out;
+  out.reserve(sql.size() + 64);
+  split_code(
+      sql,
+      [&](std::string_view code) {
+        std::string run(code);
+        run = std::regex_replace(run, kAutoincrement, "BIGINT GENERATED ALWAYS AS IDENTITY$1");
+        run = std::regex_replace(run, kWithoutRowid, "");
+        out += std::regex_replace(run, kInteger, "BIGINT");
+      },
+      [&](std::string_view text) { out.append(text); });
   return out;
 }
 

@@ -33,5 +33,21 @@ TEST(PostgresSql, UnterminatedQuoteSwallowsTheRest) {
   EXPECT_EQ(n.placeholders, 0);
 }
 
+TEST(PostgresSql, ASqliteSchemaGetsSixtyFourBitIntegersAndIdentityColumns) {
+  EXPECT_EQ(schema_from_sqlite("CREATE TABLE a (\n  id integer PRIMARY KEY AUTOINCREMENT,\n  n INTEGER NOT NULL,\n"
+                               "  k TEXT PRIMARY KEY\n) WITHOUT ROWID;\nCREATE TABLE b (k TEXT, big_integer TEXT);"),
+            "CREATE TABLE a (\n  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n  n BIGINT NOT NULL,\n"
+            "  k TEXT PRIMARY KEY\n);\nCREATE TABLE b (k TEXT, big_integer TEXT);");
+}
+
+TEST(PostgresSql, ASchemaLeavesLiteralsQuotedNamesAndCommentsAlone) {
+  const std::string sql =
+      "CREATE TABLE t (\"INTEGER\" TEXT DEFAULT 'INTEGER WITHOUT ROWID', -- INTEGER here\n"
+      "  n INTEGER /* INTEGER */);";
+  EXPECT_EQ(schema_from_sqlite(sql),
+            "CREATE TABLE t (\"INTEGER\" TEXT DEFAULT 'INTEGER WITHOUT ROWID', -- INTEGER here\n"
+            "  n BIGINT /* INTEGER */);");
+}
+
 }  // namespace
 }  // namespace velocity::store

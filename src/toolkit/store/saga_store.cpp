@@ -26,34 +26,13 @@ CREATE INDEX IF NOT EXISTS velocity_saga_timer_due ON velocity_saga_timer (due_m
 CREATE INDEX IF NOT EXISTS velocity_saga_timer_saga ON velocity_saga_timer (saga_id, name);
 )sql";
 
-// The same tables on PostgreSQL (the statements below are shared). The advisory lock serialises
-// schema creation by several processes, as for the outbox.
-constexpr std::string_view kPostgresSchema = R"sql(
-SELECT pg_advisory_xact_lock(7305747127);
-CREATE TABLE IF NOT EXISTS velocity_saga (
-  id         TEXT   PRIMARY KEY,
-  type       TEXT   NOT NULL,
-  state      TEXT   NOT NULL,
-  version    BIGINT NOT NULL,
-  updated_ms BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS velocity_saga_timer (
-  id      BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  saga_id TEXT   NOT NULL,
-  name    TEXT   NOT NULL,
-  due_ms  BIGINT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS velocity_saga_timer_due ON velocity_saga_timer (due_ms, id);
-CREATE INDEX IF NOT EXISTS velocity_saga_timer_saga ON velocity_saga_timer (saga_id, name);
-)sql";
 
 int64_t now_ms() { return store::to_ms(std::chrono::system_clock::now()); }
 
 }  // namespace
 
 Result<std::unique_ptr<SagaStore>> SagaStore::open(Database& db) {
-  const auto schema = db.dialect() == SqlDialect::kPostgres ? kPostgresSchema : kSchema;
-  if (auto r = db.execute_script(schema); !r) return std::unexpected(r.error());
+  if (auto r = db.execute_script(kSchema); !r) return std::unexpected(r.error());
   return std::unique_ptr<SagaStore>(new SagaStore(db));
 }
 
