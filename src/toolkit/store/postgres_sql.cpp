@@ -105,6 +105,7 @@ std::string schema_from_sqlite(std::string_view sql) {
                                          std::regex::icase);
   static const std::regex kWithoutRowid(R"(\s*\bWITHOUT\s+ROWID\b)", std::regex::icase);
   static const std::regex kInteger(R"(\bINTEGER\b)", std::regex::icase);
+  static const std::regex kBlob(R"(\bBLOB\b)", std::regex::icase);
   std::string out;
   out.reserve(sql.size() + 64);
   split_code(
@@ -113,6 +114,7 @@ std::string schema_from_sqlite(std::string_view sql) {
         std::string run(code);
         run = std::regex_replace(run, kAutoincrement, "BIGINT GENERATED ALWAYS AS IDENTITY$1");
         run = std::regex_replace(run, kWithoutRowid, "");
+        run = std::regex_replace(run, kBlob, "BYTEA");
         out += std::regex_replace(run, kInteger, "BIGINT");
       },
       [&](std::string_view text) { out.append(text); });

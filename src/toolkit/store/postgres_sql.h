@@ -19,8 +19,8 @@ struct NumberedSql {
 NumberedSql number_placeholders(std::string_view sql);
 
 // Schema text written for SQLite, as PostgreSQL needs it: INTEGER columns become BIGINT (SQLite
-// integers are 64-bit, PostgreSQL's INTEGER is 32), `INTEGER PRIMARY KEY AUTOINCREMENT` an
-// identity column, and `WITHOUT ROWID` is dropped. Literals, quoted names and comments are
+// integers are 64-bit, PostgreSQL's INTEGER is 32), BLOB becomes BYTEA, `INTEGER PRIMARY KEY
+// AUTOINCREMENT` an identity column, and `WITHOUT ROWID` is dropped. Literals, quoted names and comments are
 // left alone; everything else passes through unchanged.
 std::string schema_from_sqlite(std::string_view sql);
 

@@ -35,9 +35,9 @@ TEST(PostgresSql, UnterminatedQuoteSwallowsTheRest) {
 
 TEST(PostgresSql, ASqliteSchemaGetsSixtyFourBitIntegersAndIdentityColumns) {
   EXPECT_EQ(schema_from_sqlite("CREATE TABLE a (\n  id integer PRIMARY KEY AUTOINCREMENT,\n  n INTEGER NOT NULL,\n"
-                               "  k TEXT PRIMARY KEY\n) WITHOUT ROWID;\nCREATE TABLE b (k TEXT, big_integer TEXT);"),
+                               "  k TEXT PRIMARY KEY\n) WITHOUT ROWID;\nCREATE TABLE b (k TEXT, big_integer TEXT, v blob);"),
             "CREATE TABLE a (\n  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n  n BIGINT NOT NULL,\n"
-            "  k TEXT PRIMARY KEY\n);\nCREATE TABLE b (k TEXT, big_integer TEXT);");
+            "  k TEXT PRIMARY KEY\n);\nCREATE TABLE b (k TEXT, big_integer TEXT, v BYTEA);");
 }
 
 TEST(PostgresSql, ASchemaLeavesLiteralsQuotedNamesAndCommentsAlone) {

@@ -1,4 +1,5 @@
-// OutboxStore on SQLite. Table layout: docs/toolkit-store.md.
+// OutboxStore on SQLite or PostgreSQL (one schema text; the PostgreSQL engine adapts it).
+// Table layout and PostgreSQL's ordering lock: docs/toolkit-store.md.
 #include <chrono>
 #include <string>
 
@@ -6,6 +7,7 @@
 #include "toolkit/store/outbox_trace.h"
 #include "toolkit/store/time_ms.h"
 #include "velocity/outbox.h"
+#include "velocity/postgres_store.h"
 
 namespace velocity {
 namespace {
@@ -28,20 +30,43 @@ CREATE INDEX IF NOT EXISTS velocity_outbox_published ON velocity_outbox (publish
   WHERE published_ms IS NOT NULL;
 )sql";
 
-class SqliteOutboxStore final : public OutboxStore {
+// On PostgreSQL an identity value is drawn at INSERT, not at COMMIT: two transactions on
+// different connections could commit in the opposite order of their ids, and a relay reading
+// between the two commits would publish the higher id first — out of order for a shared key.
+// Every adding transaction therefore takes this lock (held until it ends), so ids are drawn in
+// commit order, as SQLite's single writer gives for free.
+constexpr std::string_view kAddOrderLock = "SELECT pg_advisory_xact_lock(7305747128)";
+
+// ids as a PostgreSQL array literal, bound as one parameter.
+std::string id_array(std::span<const int64_t> ids) {
+  std::string out = "{";
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(ids[i]);
+  }
+  return out + "}";
+}
+
+class SqlOutboxStore final : public OutboxStore {
  public:
-  explicit SqliteOutboxStore(Database& db) : db_(db) {}
+  explicit SqlOutboxStore(Database& db) : db_(db), postgres_(db.dialect() == SqlDialect::kPostgres) {}
 
   Result<Transaction> begin() override { return db_.begin(); }
 
   Result<int64_t> add(Transaction& tx, const Message& message, StoreClock::time_point now) override {
+    if (postgres_) {
+      if (auto locked = tx.execute(kAddOrderLock); !locked) return std::unexpected(locked.error());
+    }
     const auto traced = store::with_current_trace(message);
     std::string headers = store::encode_headers(traced ? traced->headers : message.headers);
-    auto inserted = tx.execute(
-        "INSERT INTO velocity_outbox (topic, key, payload, headers, created_ms) VALUES (?, ?, ?, ?, ?)",
+    auto stmt = tx.query(
+        "INSERT INTO velocity_outbox (topic, key, payload, headers, created_ms) VALUES (?, ?, ?, ?, ?) RETURNING id",
         message.topic, Blob{message.key}, Blob{message.payload}, Blob{headers}, store::to_ms(now));
-    if (!inserted) return std::unexpected(inserted.error());
-    return tx.last_insert_id();
+    if (!stmt) return std::unexpected(stmt.error());
+    auto row = stmt->next();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return fail(ErrorCode::kInternal, "outbox insert returned no id");
+    return stmt->int64(0);
   }
 
   Result<std::vector<OutboxRow>> pending(size_t limit) override {
@@ -75,17 +100,11 @@ class SqliteOutboxStore final : public OutboxStore {
   }
 
   Result<void> mark_published(std::span<const int64_t> ids, StoreClock::time_point now) override {
-    return for_each_id(ids, "UPDATE velocity_outbox SET published_ms = ? WHERE id = ?", store::to_ms(now));
+    return update_ids(ids, "UPDATE velocity_outbox SET published_ms = ? WHERE", store::to_ms(now));
   }
 
   Result<void> record_failure(std::span<const int64_t> ids) override {
-    auto tx = db_.begin();
-    if (!tx) return std::unexpected(tx.error());
-    for (int64_t id : ids) {
-      auto r = tx->execute("UPDATE velocity_outbox SET attempts = attempts + 1 WHERE id = ?", id);
-      if (!r) return std::unexpected(r.error());
-    }
-    return tx->commit();
+    return update_ids(ids, "UPDATE velocity_outbox SET attempts = attempts + 1 WHERE");
   }
 
   Result<int64_t> delete_published_before(StoreClock::time_point cutoff) override {
@@ -114,24 +133,50 @@ class SqliteOutboxStore final : public OutboxStore {
   }
 
  private:
-  Result<void> for_each_id(std::span<const int64_t> ids, std::string_view sql, int64_t value) {
+  // `update` (an UPDATE ... WHERE) for every id, with `value` (if any) bound first, in one
+  // transaction: on PostgreSQL one statement over an id array (each statement is a round trip
+  // to the server), on SQLite one cached statement per id.
+  template <typename... Value>
+  Result<void> update_ids(std::span<const int64_t> ids, std::string_view update, const Value&... value) {
     auto tx = db_.begin();
     if (!tx) return std::unexpected(tx.error());
-    for (int64_t id : ids) {
-      auto r = tx->execute(sql, value, id);
+    if (postgres_) {
+      auto r = tx->execute(std::string(update) + " id = ANY (?::bigint[])", value..., id_array(ids));
       if (!r) return std::unexpected(r.error());
+    } else {
+      const std::string sql = std::string(update) + " id = ?";
+      for (int64_t id : ids) {
+        auto r = tx->execute(sql, value..., id);
+        if (!r) return std::unexpected(r.error());
+      }
     }
     return tx->commit();
   }
 
   Database& db_;
+  const bool postgres_;
 };
+
+Result<std::unique_ptr<OutboxStore>> open_outbox_store(Database& db) {
+  if (auto r = db.execute_script(kSchema); !r) return std::unexpected(r.error());
+  return std::make_unique<SqlOutboxStore>(db);
+}
 
 }  // namespace
 
 Result<std::unique_ptr<OutboxStore>> make_sqlite_outbox_store(Database& db) {
-  if (auto r = db.execute_script(kSchema); !r) return std::unexpected(r.error());
-  return std::make_unique<SqliteOutboxStore>(db);
+  return open_outbox_store(db);
+}
+
+Result<std::unique_ptr<OutboxStore>> make_postgres_outbox_store(Database& db) {
+  if (db.dialect() != SqlDialect::kPostgres) {
+    return fail(ErrorCode::kInvalidArgument, "the PostgreSQL outbox store needs a PostgreSQL database");
+  }
+  return open_outbox_store(db);
+}
+
+Result<std::unique_ptr<OutboxStore>> make_outbox_store(Database& db) {
+  return open_outbox_store(db);
 }
 
 }  // namespace velocity

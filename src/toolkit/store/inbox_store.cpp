@@ -1,4 +1,5 @@
-// InboxStore on PostgreSQL. Table layout: docs/toolkit-store.md.
+// InboxStore on SQLite or PostgreSQL (one schema text; the PostgreSQL engine adapts it).
+// Table layout: docs/toolkit-store.md.
 #include "toolkit/store/time_ms.h"
 #include "velocity/inbox.h"
 #include "velocity/postgres_store.h"
@@ -8,27 +9,25 @@ namespace {
 
 constexpr std::string_view kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS velocity_inbox (
-  event_id   TEXT   PRIMARY KEY,
-  handled_ms BIGINT NOT NULL
-);
+  event_id   TEXT    PRIMARY KEY,
+  handled_ms INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS velocity_inbox_handled ON velocity_inbox (handled_ms);
 )sql";
 
-class PostgresInboxStore final : public InboxStore {
+class SqlInboxStore final : public InboxStore {
  public:
-  explicit PostgresInboxStore(Database& db) : db_(db) {}
+  explicit SqlInboxStore(Database& db) : db_(db) {}
 
   Result<Transaction> begin() override { return db_.begin(); }
 
   // ON CONFLICT DO NOTHING, not a caught unique violation: on PostgreSQL a failed statement
   // would abort the caller's whole transaction. A concurrent transaction recording the same id
   // makes this one wait for its outcome, so exactly one of them sees "new".
-  Result<bool> record(Transaction& tx, std::string_view event_id,
-                      std::chrono::system_clock::time_point now) override {
-    auto inserted = tx.execute(
-        "INSERT INTO velocity_inbox (event_id, handled_ms) VALUES (?, ?) ON CONFLICT (event_id) DO "
-        "NOTHING",
-        event_id, store::to_ms(now));
+  Result<bool> record(Transaction& tx, std::string_view event_id, std::chrono::system_clock::time_point now) override {
+    auto inserted =
+        tx.execute("INSERT INTO velocity_inbox (event_id, handled_ms) VALUES (?, ?) ON CONFLICT (event_id) DO NOTHING",
+                   event_id, store::to_ms(now));
     if (!inserted) return std::unexpected(inserted.error());
     return *inserted == 1;
   }
@@ -36,8 +35,7 @@ class PostgresInboxStore final : public InboxStore {
   Result<int64_t> delete_recorded_before(std::chrono::system_clock::time_point cutoff) override {
     auto tx = db_.begin();
     if (!tx) return std::unexpected(tx.error());
-    auto deleted =
-        tx->execute("DELETE FROM velocity_inbox WHERE handled_ms < ?", store::to_ms(cutoff));
+    auto deleted = tx->execute("DELETE FROM velocity_inbox WHERE handled_ms < ?", store::to_ms(cutoff));
     if (!deleted) return deleted;
     if (auto c = tx->commit(); !c) return std::unexpected(c.error());
     return deleted;
@@ -47,20 +45,26 @@ class PostgresInboxStore final : public InboxStore {
   Database& db_;
 };
 
+Result<std::unique_ptr<InboxStore>> open_inbox_store(Database& db) {
+  if (auto r = db.execute_script(kSchema); !r) return std::unexpected(r.error());
+  return std::make_unique<SqlInboxStore>(db);
+}
+
 }  // namespace
+
+Result<std::unique_ptr<InboxStore>> make_sqlite_inbox_store(Database& db) {
+  return open_inbox_store(db);
+}
 
 Result<std::unique_ptr<InboxStore>> make_postgres_inbox_store(Database& db) {
   if (db.dialect() != SqlDialect::kPostgres) {
-    return fail(ErrorCode::kInvalidArgument,
-                "the PostgreSQL inbox store needs a PostgreSQL database");
+    return fail(ErrorCode::kInvalidArgument, "the PostgreSQL inbox store needs a PostgreSQL database");
   }
-  if (auto r = db.execute_script(kSchema); !r) return std::unexpected(r.error());
-  return std::make_unique<PostgresInboxStore>(db);
+  return open_inbox_store(db);
 }
 
 Result<std::unique_ptr<InboxStore>> make_inbox_store(Database& db) {
-  return db.dialect() == SqlDialect::kPostgres ? make_postgres_inbox_store(db)
-                                               : make_sqlite_inbox_store(db);
+  return open_inbox_store(db);
 }
 
 }  // namespace velocity
