@@ -120,7 +120,11 @@ class SqlOutboxStore final : public OutboxStore {
   Result<OutboxBacklog> backlog(StoreClock::time_point now) override {
     auto tx = db_.begin();
     if (!tx) return std::unexpected(tx.error());
-    auto stmt = tx->query("SELECT COUNT(*), MIN(created_ms) FROM velocity_outbox WHERE published_ms IS NULL");
+    // The oldest pending row is the first by id (ids follow insertion), found through the
+    // pending index; MIN(created_ms) would read every pending row of the table.
+    auto stmt = tx->query(
+        "SELECT COUNT(*), (SELECT created_ms FROM velocity_outbox WHERE published_ms IS NULL "
+        "ORDER BY id LIMIT 1) FROM velocity_outbox WHERE published_ms IS NULL");
     if (!stmt) return std::unexpected(stmt.error());
     auto row = stmt->next();
     if (!row) return std::unexpected(row.error());
