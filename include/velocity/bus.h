@@ -51,7 +51,9 @@ struct Delivery {
 
 enum class StartFrom {
   kEarliest,  // a group without committed positions starts at the oldest message
-  kLatest,    // ... or only sees messages published after it joined
+  kLatest,    // ... or only messages published after subscribe() returned or during it
+              // (Kafka: from the first message stamped at or after that moment, however
+              // long the group then takes to get its partitions)
 };
 
 struct SubscribeOptions {

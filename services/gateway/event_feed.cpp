@@ -26,6 +26,8 @@ Result<std::unique_ptr<EventFeed>> EventFeed::start(Subscriber& subscriber, Even
   SubscribeOptions options;
   options.topics = public_topics();
   options.group = group;
+  // Everything published from here on, however long the group takes to get its partitions:
+  // the gateway turns ready right after this.
   options.start = StartFrom::kLatest;
   auto subscription = subscriber.subscribe(options, [&hub](Delivery delivery) {
     auto event = from_message(delivery.message);

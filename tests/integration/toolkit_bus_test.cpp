@@ -120,8 +120,9 @@ class MockClusterUnderTest final : public BusUnderTest {
 
 const std::vector<Backend> kBackends = {
     {"VelocityBroker",
-     {Capability::kIdempotentRetries, Capability::kBrokerRestart},
+     {Capability::kIdempotentRetries, Capability::kBrokerRestart, Capability::kOffsetsByTime},
      &VelocityBrokerUnderTest::start},
+    // Not kOffsetsByTime: the mock cluster answers ListOffsets by timestamp with no offset.
     {"MockCluster",
      {Capability::kIdempotentRetries, Capability::kBrokerRestart},
      &MockClusterUnderTest::start},

@@ -24,6 +24,9 @@ enum class Capability {
   kIdempotentRetries,
   // The backend can restart its broker; publishers and subscriptions reconnect by themselves.
   kBrokerRestart,
+  // The backend finds a partition's first message at or after a time (Kafka: ListOffsets by
+  // timestamp), so a StartFrom::kLatest group sees everything published from subscribe() on.
+  kOffsetsByTime,
 };
 
 // One running backend for one test. Owned by the test fixture.
@@ -75,11 +78,13 @@ class BusConformance : public ::testing::TestWithParam<Backend> {
 
 class BusConformanceIdempotentRetries : public BusConformance {};
 class BusConformanceBrokerRestart : public BusConformance {};
+class BusConformanceOffsetsByTime : public BusConformance {};
 
 }  // namespace velocity::bus_conformance
 
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(BusConformanceIdempotentRetries);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(BusConformanceBrokerRestart);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(BusConformanceOffsetsByTime);
 
 // Instantiates every conformance suite for `backends` (a std::vector<Backend>), each
 // capability suite only with the backends that declare the capability.
@@ -95,6 +100,11 @@ GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(BusConformanceBrokerRestart);
       Bus, BusConformanceBrokerRestart,                                                       \
       ::testing::ValuesIn(::velocity::bus_conformance::with_capability(                       \
           backends, ::velocity::bus_conformance::Capability::kBrokerRestart)),                \
+      ::velocity::bus_conformance::backend_name);                                             \
+  INSTANTIATE_TEST_SUITE_P(                                                                   \
+      Bus, BusConformanceOffsetsByTime,                                                       \
+      ::testing::ValuesIn(::velocity::bus_conformance::with_capability(                       \
+          backends, ::velocity::bus_conformance::Capability::kOffsetsByTime)),                \
       ::velocity::bus_conformance::backend_name)
 
 #include "toolkit/bus/bus_conformance_cases.h"

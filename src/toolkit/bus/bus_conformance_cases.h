@@ -288,6 +288,24 @@ TEST_P(BusConformance, NewGroupReplaysFromEarliest) {
   (*replay)->close(5s);
 }
 
+TEST_P(BusConformanceOffsetsByTime, LatestGroupSeesEverythingPublishedFromSubscribeOnEvenBeforeItHasPartitions) {
+  const std::string topic = new_topic(3);
+  ASSERT_TRUE(bus_->publisher().publish(numbered(topic, 0, 10, 5)));
+  std::this_thread::sleep_for(5ms);  // the old messages' timestamps lie before subscribe()
+  Collector got;
+  SubscribeOptions o = options(topic, "latest");
+  o.start = StartFrom::kLatest;
+  auto sub = bus_->subscriber().subscribe(o, got.handler());
+  ASSERT_TRUE(sub);
+  // At once: a Kafka group is still joining, so no partition has a position yet.
+  ASSERT_TRUE(bus_->publisher().publish(numbered(topic, 10, 40, 5)));
+  EXPECT_TRUE(got.wait_for([](const auto& d) { return Collector::distinct(d) == payload_range(10, 40); }))
+      << Collector::distinct(got.delivered()).size() << " distinct messages delivered";
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(Collector::distinct(got.delivered()), payload_range(10, 40)) << "nothing from before subscribe()";
+  (*sub)->close(5s);
+}
+
 TEST_P(BusConformanceIdempotentRetries, RetriedPublishesAreNotDuplicated) {
   const std::string topic = new_topic(2);
   constexpr int kCount = 3000;

@@ -19,9 +19,10 @@ class MemoryBusUnderTest final : public BusUnderTest {
 };
 
 // MemoryBus keeps nothing across a restart and has no connections to break: it declares
-// neither kIdempotentRetries nor kBrokerRestart.
+// neither kIdempotentRetries nor kBrokerRestart. It assigns partitions within subscribe(), so
+// "latest" is the moment of subscribe() (kOffsetsByTime).
 const std::vector<Backend> kBackends = {
-    {"MemoryBus", {}, []() -> Result<std::unique_ptr<BusUnderTest>> {
+    {"MemoryBus", {Capability::kOffsetsByTime}, []() -> Result<std::unique_ptr<BusUnderTest>> {
        return std::make_unique<MemoryBusUnderTest>();
      }},
 };

@@ -97,6 +97,9 @@ class KafkaSubscription final : public Subscription, public RdKafka::RebalanceCb
   ~KafkaSubscription() override { close(std::chrono::milliseconds(0)); }
 
   Result<void> start() {
+    subscribed_at_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
     auto conf = kafka_bus::make_conf(
         config_, {{"group.id", options_.group},
                   {"enable.auto.commit", "false"},
@@ -136,6 +139,7 @@ class KafkaSubscription final : public Subscription, public RdKafka::RebalanceCb
     const bool cooperative = consumer->rebalance_protocol() == "COOPERATIVE";
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
       for (auto* p : partitions) partitions_[{p->topic(), p->partition()}] = PartitionState{};
+      if (options_.start == StartFrom::kLatest) position_at_subscribe_time(*consumer, partitions);
       if (cooperative) {
         delete consumer->incremental_assign(partitions);
       } else {
@@ -156,6 +160,49 @@ class KafkaSubscription final : public Subscription, public RdKafka::RebalanceCb
   }
 
  private:
+  // StartFrom::kLatest means "published after subscribe()", not "after the group got its
+  // partitions", which can be seconds later (the group's join and its rebalance delay): a
+  // partition without a committed position starts at its first message stamped at or after
+  // the moment of subscribe(), or at its end as it was just before that lookup when there is
+  // none yet (whatever arrives from then on is later still). On any failure the partition is
+  // left to auto.offset.reset=latest, as before.
+  void position_at_subscribe_time(RdKafka::KafkaConsumer& consumer,
+                                  std::vector<RdKafka::TopicPartition*>& partitions) {
+    constexpr int kTimeoutMs = 5000;
+    if (auto err = consumer.committed(partitions, kTimeoutMs); err != RdKafka::ERR_NO_ERROR) {
+      log::warn("kafka bus: group {}: reading committed offsets: {}; starting at the end",
+                options_.group, RdKafka::err2str(err));
+      for (auto* p : partitions) p->set_offset(RdKafka::Topic::OFFSET_INVALID);
+      return;
+    }
+    PartitionList by_time;
+    std::vector<std::pair<RdKafka::TopicPartition*, int64_t>> fresh;  // with the end seen first
+    for (auto* p : partitions) {
+      if (p->offset() >= 0) continue;  // committed: resume there
+      int64_t low = 0;
+      int64_t high = 0;
+      if (consumer.query_watermark_offsets(p->topic(), p->partition(), &low, &high, kTimeoutMs) !=
+          RdKafka::ERR_NO_ERROR) {
+        p->set_offset(RdKafka::Topic::OFFSET_INVALID);
+        continue;
+      }
+      fresh.emplace_back(p, high);
+      by_time.add({p->topic(), p->partition()}, subscribed_at_ms_);
+    }
+    if (fresh.empty()) return;
+    if (auto err = consumer.offsetsForTimes(by_time.items, kTimeoutMs); err != RdKafka::ERR_NO_ERROR) {
+      log::warn("kafka bus: group {}: finding offsets by time: {}; starting at the end",
+                options_.group, RdKafka::err2str(err));
+      for (auto& [p, high] : fresh) p->set_offset(RdKafka::Topic::OFFSET_INVALID);
+      return;
+    }
+    for (size_t i = 0; i < fresh.size(); ++i) {
+      const auto* found = by_time.items[i];
+      const bool ok = found->err() == RdKafka::ERR_NO_ERROR;
+      fresh[i].first->set_offset(ok && found->offset() >= 0 ? found->offset() : fresh[i].second);
+    }
+  }
+
   void run() {
     for (;;) {
       apply_settlements();
@@ -310,6 +357,7 @@ class KafkaSubscription final : public Subscription, public RdKafka::RebalanceCb
   std::shared_ptr<Settlements> settlements_ = std::make_shared<Settlements>();
   std::map<TopicPartitionKey, PartitionState> partitions_;  // poll thread only
   uint64_t next_delivery_id_ = 1;
+  int64_t subscribed_at_ms_ = 0;  // wall clock, for StartFrom::kLatest
   Clock::time_point next_commit_{};
   std::optional<Clock::time_point> full_since_;  // since when max_in_flight are unacked
   std::thread thread_;
