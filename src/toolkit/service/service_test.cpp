@@ -1,12 +1,18 @@
+// A Service with a MemoryBus: the outbox, inbox, handlers and timers run on both engines — the
+// SQLite file in its data directory, and a real PostgreSQL server (postgres_test_server.h) named
+// by VELOCITY_DATABASE_URL, a new database each. Then what holds apart from the engine (HTTP
+// routes, the environment) and PostgreSQL's own: the URL setting and its errors.
 #include "velocity/service.h"
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
 #include <thread>
 
-#include "velocity/memory_bus.h"
 #include "toolkit/service/test_kit.h"
+#include "toolkit/store/store_test_util.h"
+#include "velocity/memory_bus.h"
 
 namespace velocity {
 namespace {
@@ -19,26 +25,46 @@ struct Greeting {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Greeting, name)
 
-using Http = velocity::testing::HttpReply;
 using velocity::testing::eventually;
 using velocity::testing::http;
 
-class ServiceTest : public ::testing::Test {
+std::filesystem::path temp_dir() {
+  return std::filesystem::temp_directory_path() /
+         ("velocity-service-" + std::to_string(std::random_device{}()));
+}
+
+config::Env env_of(std::map<std::string, std::string> values) {
+  return config::Env(
+      [values = std::move(values)](std::string_view name) -> std::optional<std::string> {
+        auto found = values.find(std::string(name));
+        if (found == values.end()) return std::nullopt;
+        return found->second;
+      });
+}
+
+// The greeter service, not started, with its table `greeted`, on the engine open() names.
+class GreeterService : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("velocity-service-" + std::to_string(std::random_device{}()));
+  void open(SqlDialect engine) {
+    dir_ = temp_dir();
     bus_ = std::make_shared<MemoryBus>();
     ASSERT_TRUE(bus_->create_topic("greetings", 2));
     ASSERT_TRUE(bus_->create_topic("replies", 2));
     ServiceConfig config;
     config.name = "greeter";
     config.data_dir = dir_;
+    if (engine == SqlDialect::kPostgres) {
+      auto url = testing::fresh_postgres_database();
+      ASSERT_TRUE(url) << url.error().message();
+      config.database_url = *url;
+    }
     config.outbox_poll = 20ms;
     config.shutdown_bound = 5s;
     auto service = Service::create(config, bus_, bus_);
     ASSERT_TRUE(service) << service.error().message();
     service_ = std::move(*service);
-    ASSERT_TRUE(service_->migrate("CREATE TABLE IF NOT EXISTS greeted (name TEXT PRIMARY KEY, times INTEGER)"));
+    ASSERT_TRUE(service_->migrate(
+        "CREATE TABLE IF NOT EXISTS greeted (name TEXT PRIMARY KEY, times INTEGER)"));
   }
   void TearDown() override {
     service_.reset();
@@ -57,11 +83,16 @@ class ServiceTest : public ::testing::Test {
   std::unique_ptr<Service> service_;
 };
 
-TEST_F(ServiceTest, AnEventEmittedInACommittedTransactionIsPublishedAsACloudEvent) {
+using ServiceTest = testing::OnEachEngine<GreeterService>;
+// Routing never touches the database: on SQLite only.
+using ServiceHttpTest = testing::OnEngine<GreeterService, SqlDialect::kSqlite>;
+using ServiceOnPostgresServer = testing::OnEngine<GreeterService, SqlDialect::kPostgres>;
+
+TEST_P(ServiceTest, AnEventEmittedInACommittedTransactionIsPublishedAsACloudEvent) {
   ASSERT_TRUE(service_->start());
   auto tx = service_->db().begin();
   ASSERT_TRUE(tx);
-  ASSERT_TRUE(tx->execute("INSERT INTO greeted VALUES ('ada', 0)"));
+  ASSERT_TRUE(tx->execute("INSERT INTO greeted VALUES (?, 0)", "ada"));
   auto emitted = service_->emit(*tx, "replies", "ada", Greeting{"ada"});
   ASSERT_TRUE(emitted);
   ASSERT_TRUE(service_->commit(*tx));
@@ -78,7 +109,7 @@ TEST_F(ServiceTest, AnEventEmittedInACommittedTransactionIsPublishedAsACloudEven
   EXPECT_EQ(event->data["name"], "ada");
 }
 
-TEST_F(ServiceTest, ARolledBackTransactionPublishesNothing) {
+TEST_P(ServiceTest, ARolledBackTransactionPublishesNothing) {
   ASSERT_TRUE(service_->start());
   {
     auto tx = service_->db().begin();
@@ -94,33 +125,66 @@ TEST_F(ServiceTest, ARolledBackTransactionPublishesNothing) {
   EXPECT_EQ(bus_->messages("replies").front().key, "eve");
 }
 
-TEST_F(ServiceTest, AnEventDeliveredTwiceHasOneEffectAndItsReplyIsEmittedOnce) {
-  service_->on<Greeting>("greetings", [&](Transaction& tx, const Greeting& g, const Event&) -> Result<void> {
-    auto updated = tx.execute(
-        "INSERT INTO greeted VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET times = times + 1", g.name);
-    if (!updated) return std::unexpected(updated.error());
-    auto reply = service_->emit(tx, "replies", g.name, Greeting{"hello " + g.name});
+TEST_P(ServiceTest, AnEventDeliveredTwiceHasOneEffectAndItsReplyIsEmittedOnce) {
+  service_->on<Greeting>(
+      "greetings", [&](Transaction& tx, const Greeting& g, const Event&) -> Result<void> {
+        auto updated = tx.execute(
+            "INSERT INTO greeted VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET times = "
+            "greeted.times + 1",
+            g.name);
+        if (!updated) return std::unexpected(updated.error());
+        auto reply = service_->emit(tx, "replies", g.name, Greeting{"hello " + g.name});
+        if (!reply) return std::unexpected(reply.error());
+        return {};
+      });
+  ASSERT_TRUE(service_->start());
+
+  auto message = to_message(make_event("/test", "grace", Greeting{"grace"}), "greetings");
+  ASSERT_TRUE(message);
+  ASSERT_TRUE(bus_->publish(*message));
+  ASSERT_TRUE(bus_->publish(*message));  // the same event id again: a redelivery
+  // A later event with the same key is handled after both (one partition, in order).
+  auto marker = to_message(make_event("/test", "grace", Greeting{"marker"}), "greetings");
+  ASSERT_TRUE(marker);
+  ASSERT_TRUE(bus_->publish(*marker));
+  ASSERT_TRUE(eventually([&] { return times_greeted("marker") == 1; }));
+  EXPECT_EQ(times_greeted("grace"), 1);
+  // The outbox publishes in commit order: once the marker's reply is out, so is every earlier one.
+  ASSERT_TRUE(eventually([&] {
+    const auto replies = bus_->messages("replies");
+    return !replies.empty() && from_message(replies.back()).value().data["name"] == "hello marker";
+  }));
+  EXPECT_EQ(bus_->messages("replies").size(), 2u);
+}
+
+TEST_P(ServiceTest, ADueTimerRunsItsHandlerAndItsEventsArePublished) {
+  service_->on_timer([&](Transaction& tx, const SagaTimer& timer) -> Result<void> {
+    auto reply = service_->emit(tx, "replies", timer.saga_id, Greeting{timer.name});
     if (!reply) return std::unexpected(reply.error());
     return {};
   });
   ASSERT_TRUE(service_->start());
-
-  const Event event = make_event("/test", "grace", Greeting{"grace"});
-  auto message = to_message(event, "greetings");
-  ASSERT_TRUE(message);
-  ASSERT_TRUE(bus_->publish(*message));
-  ASSERT_TRUE(bus_->publish(*message));  // the same event id again: a redelivery
-  ASSERT_TRUE(eventually([&] { return bus_->messages("replies").size() >= 1; }));
-  std::this_thread::sleep_for(200ms);
-  EXPECT_EQ(times_greeted("grace"), 1);
-  EXPECT_EQ(bus_->messages("replies").size(), 1u);
+  auto tx = service_->db().begin();
+  ASSERT_TRUE(
+      service_->sagas().schedule(*tx, "s-1", std::chrono::system_clock::now() + 50ms, "wake"));
+  ASSERT_TRUE(service_->commit(*tx));
+  ASSERT_TRUE(eventually([&] { return bus_->messages("replies").size() == 1; }));
+  auto event = from_message(bus_->messages("replies").front());
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->subject, "s-1");
+  EXPECT_EQ(event->data["name"], "wake");
 }
 
-TEST_F(ServiceTest, RoutesTakePathParametersAndOnlyTrustTheCustomerHeaderWithTheEdgeKey) {
+INSTANTIATE_TEST_SUITE_P(Engines, ServiceTest,
+                         ::testing::Values(SqlDialect::kSqlite, SqlDialect::kPostgres),
+                         testing::engine_name);
+
+TEST_F(ServiceHttpTest, RoutesTakePathParametersAndOnlyTrustTheCustomerHeaderWithTheEdgeKey) {
   service_->route("GET", "/api/greeter/names/{name}", [&](const ops::HttpRequest& request) {
     auto customer = service_->customer(request);
     if (!customer) return customer.error();
-    return json_response(200, {{"name", request.param("name")}, {"customer", *customer},
+    return json_response(200, {{"name", request.param("name")},
+                               {"customer", *customer},
                                {"loud", request.query("loud").value_or("")}});
   });
   service_->route("POST", "/api/greeter/names", [&](const ops::HttpRequest& request) {
@@ -138,8 +202,9 @@ TEST_F(ServiceTest, RoutesTakePathParametersAndOnlyTrustTheCustomerHeaderWithThe
   auto forged = http(port, "GET", "/api/greeter/names/ada", {},
                      {{"X-Velocity-Customer", "c-1"}, {"X-Velocity-Edge-Key", "wrong"}});
   EXPECT_EQ(forged.status, 401);
-  auto trusted = http(port, "GET", "/api/greeter/names/ada%20l?loud=yes%21", {},
-                      {{"X-Velocity-Customer", "c-1"}, {"X-Velocity-Edge-Key", service_->edge_key()}});
+  auto trusted =
+      http(port, "GET", "/api/greeter/names/ada%20l?loud=yes%21", {},
+           {{"X-Velocity-Customer", "c-1"}, {"X-Velocity-Edge-Key", service_->edge_key()}});
   EXPECT_EQ(trusted.status, 200);
   EXPECT_EQ(trusted.body["name"], "ada%20l");
   EXPECT_EQ(trusted.body["customer"], "c-1");
@@ -157,44 +222,90 @@ TEST_F(ServiceTest, RoutesTakePathParametersAndOnlyTrustTheCustomerHeaderWithThe
   EXPECT_EQ(http(port, "DELETE", "/api/greeter/names").status, 405);
 }
 
-TEST_F(ServiceTest, ADueTimerRunsItsHandlerAndItsEventsArePublished) {
-  service_->on_timer([&](Transaction& tx, const SagaTimer& timer) -> Result<void> {
-    auto reply = service_->emit(tx, "replies", timer.saga_id, Greeting{timer.name});
-    if (!reply) return std::unexpected(reply.error());
-    return {};
-  });
-  ASSERT_TRUE(service_->start());
-  auto tx = service_->db().begin();
-  ASSERT_TRUE(service_->sagas().schedule(*tx, "s-1", std::chrono::system_clock::now() + 50ms, "wake"));
-  ASSERT_TRUE(service_->commit(*tx));
-  ASSERT_TRUE(eventually([&] { return bus_->messages("replies").size() == 1; }));
-  auto event = from_message(bus_->messages("replies").front());
-  ASSERT_TRUE(event);
-  EXPECT_EQ(event->subject, "s-1");
-  EXPECT_EQ(event->data["name"], "wake");
-}
-
 TEST(ServiceConfigTest, ReadsTheEnvironmentAndNamesABadValue) {
-  config::Env env([](std::string_view name) -> std::optional<std::string> {
-    if (name == "VELOCITY_DATA_DIR") return "/tmp/shop";
-    if (name == "VELOCITY_HTTP_ADDR") return "0.0.0.0:9001";
-    if (name == "VELOCITY_RETRY_DELAYS") return "100ms,2s";
-    return std::nullopt;
-  });
-  auto config = ServiceConfig::from_env("orders", "127.0.0.1:8084", env);
+  auto config = ServiceConfig::from_env("orders", "127.0.0.1:8084",
+                                        env_of({{"VELOCITY_DATA_DIR", "/tmp/shop"},
+                                                {"VELOCITY_HTTP_ADDR", "0.0.0.0:9001"},
+                                                {"VELOCITY_RETRY_DELAYS", "100ms,2s"}}));
   ASSERT_TRUE(config) << config.error().message();
   EXPECT_EQ(config->service_dir(), std::filesystem::path("/tmp/shop/orders"));
   EXPECT_EQ(config->http.port, 9001);
   ASSERT_EQ(config->retry.tier_delays.size(), 2u);
   EXPECT_EQ(config->retry.tier_delays[1], 2s);
 
-  config::Env bad([](std::string_view name) -> std::optional<std::string> {
-    if (name == "VELOCITY_DB_DURABILITY") return "sometimes";
-    return std::nullopt;
-  });
-  auto rejected = ServiceConfig::from_env("orders", "127.0.0.1:8084", bad);
+  auto rejected = ServiceConfig::from_env("orders", "127.0.0.1:8084",
+                                          env_of({{"VELOCITY_DB_DURABILITY", "sometimes"}}));
   ASSERT_FALSE(rejected);
   EXPECT_NE(rejected.error().message().find("VELOCITY_DB_DURABILITY"), std::string::npos);
+}
+
+TEST(ServiceConfigDatabaseUrl, IsEmptyByDefaultSoTheServiceUsesItsSqliteFile) {
+  auto config = ServiceConfig::from_env("orders", "127.0.0.1:8084", env_of({}));
+  ASSERT_TRUE(config) << config.error().message();
+  EXPECT_EQ(config->database_url, "");
+}
+
+TEST(ServiceConfigDatabaseUrl, TakesAPostgresUrl) {
+  const std::string url = "postgresql://velocity@db.example:5432/orders?sslmode=require";
+  auto config =
+      ServiceConfig::from_env("orders", "127.0.0.1:8084", env_of({{"VELOCITY_DATABASE_URL", url}}));
+  ASSERT_TRUE(config) << config.error().message();
+  EXPECT_EQ(config->database_url, url);
+  auto short_scheme = ServiceConfig::from_env(
+      "orders", "127.0.0.1:8084", env_of({{"VELOCITY_DATABASE_URL", "postgres:///orders"}}));
+  ASSERT_TRUE(short_scheme) << short_scheme.error().message();
+  EXPECT_EQ(short_scheme->database_url, "postgres:///orders");
+}
+
+TEST(ServiceConfigDatabaseUrl, RefusesAnythingButAPostgresUrlWithoutRepeatingIt) {
+  for (const std::string bad :
+       {"mysql://root:s3cret@db/orders", "var/orders.db", "sqlite:///x.db"}) {
+    auto config = ServiceConfig::from_env("orders", "127.0.0.1:8084",
+                                          env_of({{"VELOCITY_DATABASE_URL", bad}}));
+    ASSERT_FALSE(config) << bad;
+    EXPECT_EQ(config.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_NE(config.error().message().find("VELOCITY_DATABASE_URL"), std::string::npos);
+    EXPECT_NE(config.error().message().find("postgresql://"), std::string::npos);
+    EXPECT_EQ(config.error().message().find("s3cret"), std::string::npos);
+  }
+}
+
+// Service::create with `database_url`, on no server; the service's data directory is removed.
+Result<std::unique_ptr<Service>> create_on(const std::string& database_url,
+                                           const std::filesystem::path& dir) {
+  ServiceConfig config;
+  config.name = "greeter";
+  config.data_dir = dir;
+  config.database_url = database_url;
+  auto bus = std::make_shared<MemoryBus>();
+  auto service = Service::create(config, bus, bus);
+  std::filesystem::remove_all(dir);
+  return service;
+}
+
+TEST(ServiceOnPostgres, AnUnreachableServerIsAClearErrorAtCreate) {
+  const auto dir = temp_dir();
+  // A unix socket in a directory that does not exist: nothing can answer there.
+  auto service = create_on(
+      "postgresql:///greeter?host=" + (dir / "no-server").string() + "&user=velocity", dir);
+  ASSERT_FALSE(service);
+  EXPECT_EQ(service.error().code, ErrorCode::kIo);
+  EXPECT_NE(service.error().message().find("service greeter"), std::string::npos)
+      << service.error().message();
+  EXPECT_NE(service.error().message().find("VELOCITY_DATABASE_URL"), std::string::npos)
+      << service.error().message();
+}
+
+TEST(ServiceOnPostgres, AMalformedUrlIsAClearErrorAtCreate) {
+  auto service = create_on("postgresql://velocity@db.example:notaport/greeter", temp_dir());
+  ASSERT_FALSE(service);
+  EXPECT_NE(service.error().message().find("VELOCITY_DATABASE_URL"), std::string::npos)
+      << service.error().message();
+}
+
+TEST_F(ServiceOnPostgresServer, TheDatabaseIsPostgresAndNoSqliteFileIsCreated) {
+  EXPECT_EQ(service_->db().dialect(), SqlDialect::kPostgres);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "greeter" / "greeter.db"));
 }
 
 }  // namespace

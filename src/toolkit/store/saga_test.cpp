@@ -1,9 +1,12 @@
+// SagaStore and its timers: every case runs on SQLite and on a real PostgreSQL server
+// (postgres_test_server.h), a new database each; the statements are the same for both engines.
+#include "velocity/saga.h"
+
 #include <gtest/gtest.h>
 
 #include <condition_variable>
 
 #include "toolkit/store/store_test_util.h"
-#include "velocity/saga.h"
 
 namespace velocity {
 namespace {
@@ -12,14 +15,34 @@ using namespace std::chrono_literals;
 
 const auto kT0 = std::chrono::system_clock::time_point(1'700'000'000'000ms);
 
-class SagaTest : public ::testing::Test {
+// A SagaStore on a new database of the engine open() names.
+class SagaFixture : public ::testing::Test {
  protected:
-  void SetUp() override { open(); }
-  void open() {
+  void open(SqlDialect engine) {
+    auto scratch = testing::create_scratch_database(engine, dir_);
+    ASSERT_TRUE(scratch) << scratch.error().message();
+    scratch_ = *scratch;
+    ASSERT_NO_FATAL_FAILURE(restart());
+  }
+  // A new connection and store, as a restarted process would have.
+  void restart() {
     store_.reset();
     db_.reset();
-    db_ = std::move(Database::open(dir_.file("orders.sqlite")).value());
-    store_ = std::move(SagaStore::open(*db_).value());
+    auto db = scratch_.connect();
+    ASSERT_TRUE(db) << db.error().message();
+    db_ = std::move(*db);
+    auto store = SagaStore::open(*db_);
+    ASSERT_TRUE(store) << store.error().message();
+    store_ = std::move(*store);
+  }
+
+  // Commits a new checkout saga `id` in `state` with a "payment-timeout" timer due at `due`.
+  void create_with_timeout(const std::string& id, const std::string& state,
+                           std::chrono::system_clock::time_point due) {
+    auto tx = db_->begin();
+    ASSERT_TRUE(store_->create(*tx, id, "checkout", state));
+    ASSERT_TRUE(store_->schedule(*tx, id, due, "payment-timeout"));
+    ASSERT_TRUE(tx->commit());
   }
 
   // The service's timeout handler: compensates by marking the saga cancelled, in the timer's
@@ -41,18 +64,21 @@ class SagaTest : public ::testing::Test {
   }
 
   testing::ScratchDir dir_;
+  testing::ScratchDatabase scratch_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<SagaStore> store_;
   int fired_ = 0;
 };
 
-TEST_F(SagaTest, StateIsVersionedAndAStaleSaveIsFenced) {
+using SagaTest = testing::OnEachEngine<SagaFixture>;
+using SqliteSagaTest = testing::OnEngine<SagaFixture, SqlDialect::kSqlite>;
+
+TEST_P(SagaTest, StateIsVersionedAndAStaleSaveIsFenced) {
   {
     auto tx = db_->begin();
     auto created = store_->create(*tx, "o-1", "checkout", R"({"step":"placed"})");
     ASSERT_TRUE(created);
     EXPECT_EQ(created->version, 1);
-    EXPECT_EQ(store_->create(*tx, "o-1", "checkout", "{}").error().code, ErrorCode::kAlreadyExists);
     ASSERT_TRUE(tx->commit());
   }
   auto stale = load("o-1").value();
@@ -74,33 +100,42 @@ TEST_F(SagaTest, StateIsVersionedAndAStaleSaveIsFenced) {
   EXPECT_EQ(stored.version, 2);
 }
 
-TEST_F(SagaTest, TimerDueDuringDowntimeFiresOnceAfterRestartAndCompensates) {
+TEST_P(SagaTest, CreatingAnExistingSagaIsAlreadyExists) {
+  {
+    auto tx = db_->begin();
+    ASSERT_TRUE(store_->create(*tx, "o-1", "checkout", "placed"));
+    ASSERT_TRUE(tx->commit());
+  }
+  auto tx = db_->begin();
+  EXPECT_EQ(store_->create(*tx, "o-1", "checkout", "{}").error().code, ErrorCode::kAlreadyExists);
+}
+
+TEST_P(SagaTest, TimerDueDuringDowntimeFiresOnceAfterRestartAndCompensates) {
   {
     auto tx = db_->begin();
     ASSERT_TRUE(store_->create(*tx, "o-1", "checkout", "awaiting-payment"));
-    ASSERT_TRUE(store_->schedule(*tx, "o-1", kT0 + 15min, "payment-timeout"));
+    auto first = store_->schedule(*tx, "o-1", kT0 + 15min, "payment-timeout");
+    auto second = store_->schedule(*tx, "o-1", kT0 + 30min, "reminder");
+    ASSERT_TRUE(first && second);
+    EXPECT_LT(*first, *second);
+    EXPECT_EQ(store_->cancel(*tx, "o-1", "reminder").value(), 1);
     ASSERT_TRUE(tx->commit());
   }
   EXPECT_EQ(store_->fire_due(kT0 + 14min, compensate())->fired, 0u);
-  open();  // the process restarts; the timer fell due meanwhile
+  ASSERT_NO_FATAL_FAILURE(restart());  // the timer falls due meanwhile
   EXPECT_EQ(store_->next_due().value(), kT0 + 15min);
   auto fired = store_->fire_due(kT0 + 1h, compensate());
   ASSERT_TRUE(fired);
   EXPECT_EQ(fired->fired, 1u);
-  open();
+  ASSERT_NO_FATAL_FAILURE(restart());
   EXPECT_EQ(store_->fire_due(kT0 + 2h, compensate())->fired, 0u);
   EXPECT_EQ(fired_, 1);
   EXPECT_EQ(load("o-1")->state, "cancelled:payment-timeout");
   EXPECT_FALSE(store_->next_due().value());
 }
 
-TEST_F(SagaTest, FailingHandlerRollsBackItsWritesAndTheTimerFiresAgain) {
-  {
-    auto tx = db_->begin();
-    ASSERT_TRUE(store_->create(*tx, "o-1", "checkout", "awaiting-payment"));
-    ASSERT_TRUE(store_->schedule(*tx, "o-1", kT0, "payment-timeout"));
-    ASSERT_TRUE(tx->commit());
-  }
+TEST_P(SagaTest, FailingHandlerRollsBackItsWritesAndTheTimerFiresAgain) {
+  ASSERT_NO_FATAL_FAILURE(create_with_timeout("o-1", "awaiting-payment", kT0));
   auto failing = [this](Transaction& tx, const SagaTimer& timer) -> Result<void> {
     EXPECT_TRUE(compensate()(tx, timer));
     return fail(ErrorCode::kIo, "disk hiccup");
@@ -113,7 +148,7 @@ TEST_F(SagaTest, FailingHandlerRollsBackItsWritesAndTheTimerFiresAgain) {
   EXPECT_EQ(load("o-1")->state, "cancelled:payment-timeout");
 }
 
-TEST_F(SagaTest, CancelledTimerNeverFiresAndOthersStillDo) {
+TEST_P(SagaTest, CancelledTimerNeverFiresAndOthersStillDo) {
   {
     auto tx = db_->begin();
     ASSERT_TRUE(store_->create(*tx, "o-1", "checkout", "s"));
@@ -128,13 +163,8 @@ TEST_F(SagaTest, CancelledTimerNeverFiresAndOthersStillDo) {
   EXPECT_EQ(load("o-2")->state, "cancelled:payment-timeout");
 }
 
-TEST_F(SagaTest, TimerThreadFiresADueTimerInItsTransaction) {
-  {
-    auto tx = db_->begin();
-    ASSERT_TRUE(store_->create(*tx, "o-1", "checkout", "s"));
-    ASSERT_TRUE(store_->schedule(*tx, "o-1", std::chrono::system_clock::now(), "payment-timeout"));
-    ASSERT_TRUE(tx->commit());
-  }
+TEST_P(SagaTest, TimerThreadFiresADueTimerInItsTransaction) {
+  ASSERT_NO_FATAL_FAILURE(create_with_timeout("o-1", "s", std::chrono::system_clock::now()));
   std::mutex mutex;
   std::condition_variable done;
   int calls = 0;
@@ -155,6 +185,24 @@ TEST_F(SagaTest, TimerThreadFiresADueTimerInItsTransaction) {
   EXPECT_EQ(calls, 1);
   EXPECT_EQ(load("o-1")->state, "cancelled:payment-timeout");
   EXPECT_FALSE(store_->next_due().value());
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, SagaTest,
+                         ::testing::Values(SqlDialect::kSqlite, SqlDialect::kPostgres),
+                         testing::engine_name);
+
+// On SQLite a failed statement leaves the transaction usable (PostgreSQL aborts it).
+TEST_F(SqliteSagaTest, CreatingAnExistingSagaInTheSameTransactionFailsAloneAndTheFirstStands) {
+  {
+    auto tx = db_->begin();
+    ASSERT_TRUE(store_->create(*tx, "o-1", "checkout", "placed"));
+    EXPECT_EQ(store_->create(*tx, "o-1", "refund", "{}").error().code, ErrorCode::kAlreadyExists);
+    ASSERT_TRUE(tx->commit());
+  }
+  auto stored = load("o-1").value();
+  EXPECT_EQ(stored.type, "checkout");
+  EXPECT_EQ(stored.state, "placed");
+  EXPECT_EQ(stored.version, 1);
 }
 
 }  // namespace
