@@ -67,4 +67,9 @@ class KafkaBus final : public Publisher, public Subscriber {
     const std::string& bootstrap_servers, const std::vector<std::string>& names, int partitions,
     std::chrono::milliseconds timeout = std::chrono::seconds(15));
 
+// Deletes consumer group `group` and its committed offsets (DeleteGroups); a group that does
+// not exist is not an error. The group must have no members left. Waits up to `timeout`.
+[[nodiscard]] Result<void> delete_group(const std::string& bootstrap_servers, const std::string& group,
+                                        std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
 }  // namespace velocity

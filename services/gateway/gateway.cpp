@@ -148,6 +148,10 @@ size_t Gateway::open_connections() const {
   return impl_->context->connections.size();
 }
 
+const std::string& Gateway::event_group() const {
+  return impl_->feed->group();
+}
+
 void Gateway::stop(std::chrono::milliseconds grace) {
   std::call_once(impl_->stopped, [&] {
     Context& ctx = *impl_->context;

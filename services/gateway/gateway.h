@@ -42,6 +42,8 @@ class Gateway {
   EventHub& hub();
   const ops::Readiness& readiness() const;
   size_t open_connections() const;
+  // The consumer group of its event feed: one of its own, `gateway-<random>`.
+  const std::string& event_group() const;
 
   // Stops accepting, ends every event stream, gives requests in flight up to `grace` to
   // finish (idle keep-alive connections close at once), closes what is left, stops the

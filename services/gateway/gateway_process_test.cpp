@@ -1,6 +1,8 @@
 // The real velocity-gateway executable against a real velocity-broker: events published with
-// KafkaBus reach the right browser's event stream, and SIGTERM ends the process cleanly.
+// KafkaBus reach the right browser's event stream, and SIGTERM ends the process cleanly,
+// leaving no consumer group behind.
 #include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -23,6 +25,30 @@ using testing::SseReader;
 using testing::TestClient;
 
 const config::Env kNoEnv([](std::string_view) { return std::optional<std::string>(); });
+
+// The consumer groups on the broker whose names start with `prefix` (ListGroups).
+std::vector<std::string> groups_named(const std::string& bootstrap, const std::string& prefix) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  EXPECT_EQ(rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof err),
+            RD_KAFKA_CONF_OK);
+  rd_kafka_t* client = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  EXPECT_NE(client, nullptr) << err;
+  std::vector<std::string> names;
+  if (client == nullptr) return names;
+  const rd_kafka_group_list* list = nullptr;
+  const rd_kafka_resp_err_t listed = rd_kafka_list_groups(client, nullptr, &list, 10000);
+  EXPECT_EQ(listed, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_err2str(listed);
+  if (listed == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    for (int i = 0; i < list->group_cnt; ++i) {
+      const std::string name = list->groups[i].group;
+      if (name.starts_with(prefix)) names.push_back(name);
+    }
+    rd_kafka_group_list_destroy(list);
+  }
+  rd_kafka_destroy(client);
+  return names;
+}
 
 Message order_message(const std::string& customer, const std::string& type, nlohmann::json data) {
   Event event;
@@ -131,9 +157,13 @@ TEST(GatewayProcess, StreamsBrokerEventsToTheRightBrowserAndStopsCleanlyOnSigter
   ASSERT_EQ(bob_events.size(), 1u);
   EXPECT_EQ(event_id(bob_events[0]), bobs);
 
+  EXPECT_EQ(groups_named((*broker)->bootstrap(), "gateway-").size(), 1u) << "the feed's own group";
+
   auto exit_code = (*gateway)->terminate(std::chrono::seconds(30));
   ASSERT_TRUE(exit_code) << exit_code.error().message();
   EXPECT_EQ(*exit_code, 0) << (*gateway)->stderr_tail();
+  EXPECT_EQ(groups_named((*broker)->bootstrap(), "gateway-"), std::vector<std::string>{})
+      << "a stopped gateway deletes its group";
   EXPECT_TRUE(alice.wait_ended());
   EXPECT_TRUE(alice.ended_cleanly()) << "SIGTERM ends event streams with their last chunk";
   EXPECT_EQ(bob.read_events(2, std::chrono::milliseconds(200)).size(), 1u)

@@ -55,6 +55,7 @@ int main() {
     }
 
     const auto bound = config.shutdown_bound;
+    const std::string brokers = config.brokers;
     ops::ShutdownSignal shutdown(bound + std::chrono::seconds(5));
     auto gateway = gateway::Gateway::start(std::move(config), **bus);
     if (!gateway) {
@@ -62,7 +63,14 @@ int main() {
       return 1;
     }
     shutdown.on_stop(
-        "gateway", [&] { (*gateway)->stop(bound); }, bound + std::chrono::seconds(3));
+        "gateway",
+        [&] {
+          (*gateway)->stop(bound);
+          // The group was the feed's alone and a restart starts a new one: leave nothing behind.
+          if (auto deleted = delete_group(brokers, (*gateway)->event_group()); !deleted)
+            log::warn("{}", deleted.error().message());
+        },
+        bound + std::chrono::seconds(8));
     const auto report = shutdown.wait_and_stop();
     return report.clean() ? 0 : 1;
   } catch (const config::ConfigError& e) {
