@@ -1,7 +1,8 @@
 // velocity_toolkit_bench: events per second, and per core of CPU time this process used
 // (getrusage), through a velocity::Service handler that runs the inbox, one domain write and
 // one outbox row on SQLite — beside plain consumption (ack only) of the same events in the same
-// run, on KafkaBus against a velocity-broker child process. Then the resident memory (VmRSS) of
+// run, on KafkaBus against a velocity-broker child process; and the same store work without the
+// bus (store_only), to split the handler's cost. Then the resident memory (VmRSS) of
 // an idle velocity-cart process started with an empty data directory, 5 s after it started.
 //
 //   velocity_toolkit_bench [events] [runs]      (defaults: 50000 events, 3 runs)
@@ -24,8 +25,10 @@
 #include "support/broker_process.h"
 #include "support/temp_dir.h"
 #include "velocity/event.h"
+#include "velocity/inbox.h"
 #include "velocity/kafka_bus.h"
 #include "velocity/metrics.h"
+#include "velocity/outbox.h"
 #include "velocity/service.h"
 
 namespace velocity {
@@ -158,6 +161,63 @@ Figure through_service(const std::string& brokers, const std::filesystem::path& 
   return {events / wall, events / cpu, std::chrono::duration<double>(first - t0).count(), per_commit};
 }
 
+// The service handler's store work without the bus, to split its cost: per event the inbox
+// row, the upsert and the encoded outbox row through the toolkit's store API, 64 events per
+// inbox transaction (the service's default batch), then the relay's read and mark of the rows
+// every 512 events. No consuming, no decoding of deliveries, no publishing.
+Figure store_only(const std::filesystem::path& dir, int events, Durability durability) {
+  std::filesystem::create_directories(dir);
+  DatabaseOptions db_options;
+  db_options.durability = durability;
+  auto db = Database::open(dir / "store.db", db_options);
+  if (!db) die(db.error().message());
+  auto inbox_store = make_sqlite_inbox_store(**db);
+  auto outbox = make_sqlite_outbox_store(**db);
+  if (!inbox_store || !outbox) die("store_only: opening the stores");
+  if (auto r = (*db)->execute_script("CREATE TABLE ticks (key TEXT PRIMARY KEY, last_seq INTEGER, n INTEGER)"); !r)
+    die(r.error().message());
+  Inbox inbox(**inbox_store);
+  std::vector<Event> in;
+  in.reserve(static_cast<size_t>(events));
+  for (int i = 0; i < events; ++i) {
+    const std::string key = "k" + std::to_string(i % 64);
+    in.push_back(make_event("/bench/producer", key, Tick{key, i}));
+  }
+  const double cpu0 = cpu_seconds();
+  const auto t0 = Clock::now();
+  for (size_t i = 0; i < in.size();) {
+    auto batch = inbox.begin_batch();
+    if (!batch) die(batch.error().message());
+    for (const size_t end = std::min(in.size(), i + 64); i < end; ++i) {
+      const Event& event = in[i];
+      const auto tick = event.data.get<Tick>();
+      auto handled = batch->handle(event.source + "/" + event.id, [&](Transaction& tx) -> Result<void> {
+        auto wrote = tx.execute(
+            "INSERT INTO ticks (key, last_seq, n) VALUES (?, ?, 1) "
+            "ON CONFLICT(key) DO UPDATE SET last_seq = excluded.last_seq, n = n + 1",
+            tick.key, tick.seq);
+        if (!wrote) return std::unexpected(wrote.error());
+        auto message = to_message(make_event("/bench/store", tick.key, tick), "bench.out");
+        if (!message) return std::unexpected(message.error());
+        auto added = (*outbox)->add(tx, *message, StoreClock::now());
+        if (!added) return std::unexpected(added.error());
+        return {};
+      });
+      if (!handled) die(handled.error().message());
+    }
+    if (auto c = batch->commit(); !c) die(c.error().message());
+    if (i % 512 == 0 || i == in.size()) {
+      auto rows = (*outbox)->pending(1000);
+      if (!rows) die(rows.error().message());
+      std::vector<int64_t> ids;
+      for (const auto& row : *rows) ids.push_back(row.id);
+      if (auto m = (*outbox)->mark_published(ids, StoreClock::now()); !m) die(m.error().message());
+    }
+  }
+  const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  return {events / wall, events / (cpu_seconds() - cpu0)};
+}
+
 // VmRSS in KiB of an idle velocity-cart, 5 s after it started with an empty data directory.
 long idle_service_rss_kib(const std::string& brokers, const std::filesystem::path& data_dir) {
   std::filesystem::create_directories(data_dir);
@@ -194,7 +254,7 @@ int run(int events, int runs) {
   auto bus = KafkaBus::connect(bus_config);
   if (!bus) die(bus.error().message());
 
-  std::vector<double> plain_rate, plain_core, normal_rate, normal_core, full_rate, full_core, rss_mib;
+  std::vector<double> plain_rate, plain_core, normal_rate, normal_core, full_rate, full_core, store_core, rss_mib;
   for (int r = 0; r < runs; ++r) {
     const std::string topic = "bench.ticks." + std::to_string(r);
     if (auto ok = ensure_topics(brokers, {topic}, 4); !ok) die(ok.error().message());
@@ -205,14 +265,17 @@ int run(int events, int runs) {
                                      Durability::kNormal, "normal" + std::to_string(r));
     const Figure f = through_service(brokers, dir->path() / ("full-" + std::to_string(r)), topic, events,
                                      Durability::kFull, "full" + std::to_string(r));
+    const Figure st = store_only(dir->path() / ("store-" + std::to_string(r)), events, Durability::kNormal);
     const long rss = idle_service_rss_kib(brokers, dir->path() / ("cart-" + std::to_string(r)));
     std::printf(
         "run=%d events=%d plain_events_per_s=%.0f plain_events_per_core=%.0f "
         "service_normal_events_per_s=%.0f service_normal_events_per_core=%.0f "
-        "service_full_events_per_s=%.0f service_full_events_per_core=%.0f idle_cart_rss_mib=%.1f "
-        "normal_startup_s=%.1f normal_events_per_commit=%.1f full_startup_s=%.1f full_events_per_commit=%.1f\n",
+        "service_full_events_per_s=%.0f service_full_events_per_core=%.0f store_only_events_per_core=%.0f "
+        "idle_cart_rss_mib=%.1f normal_startup_s=%.1f normal_events_per_commit=%.1f full_startup_s=%.1f "
+        "full_events_per_commit=%.1f\n",
         r + 1, events, p.events_per_s, p.events_per_cpu_s, n.events_per_s, n.events_per_cpu_s, f.events_per_s,
-        f.events_per_cpu_s, rss / 1024.0, n.startup_s, n.events_per_commit, f.startup_s, f.events_per_commit);
+        f.events_per_cpu_s, st.events_per_cpu_s, rss / 1024.0, n.startup_s, n.events_per_commit, f.startup_s,
+        f.events_per_commit);
     std::fflush(stdout);
     plain_rate.push_back(p.events_per_s);
     plain_core.push_back(p.events_per_cpu_s);
@@ -220,14 +283,16 @@ int run(int events, int runs) {
     normal_core.push_back(n.events_per_cpu_s);
     full_rate.push_back(f.events_per_s);
     full_core.push_back(f.events_per_cpu_s);
+    store_core.push_back(st.events_per_cpu_s);
     rss_mib.push_back(rss / 1024.0);
   }
   std::printf(
       "median runs=%d plain_events_per_s=%.0f plain_events_per_core=%.0f "
       "service_normal_events_per_s=%.0f service_normal_events_per_core=%.0f "
-      "service_full_events_per_s=%.0f service_full_events_per_core=%.0f idle_cart_rss_mib=%.1f\n",
+      "service_full_events_per_s=%.0f service_full_events_per_core=%.0f store_only_events_per_core=%.0f "
+      "idle_cart_rss_mib=%.1f\n",
       runs, median(plain_rate), median(plain_core), median(normal_rate), median(normal_core), median(full_rate),
-      median(full_core), median(rss_mib));
+      median(full_core), median(store_core), median(rss_mib));
   return 0;
 }
 
