@@ -24,7 +24,7 @@ test-unit: build
 
 # ASan + UBSan build of the unit and integration tests, in its own tree under build/.
 test-sanitize: setup
-	@cmake -S . -B build/sanitize -G Ninja -DVELOCITY_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1" "-DCMAKE_C_FLAGS_DEBUG=-O1" >/dev/null
+	@cmake -S . -B build/sanitize -G Ninja -DVELOCITY_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build build/sanitize -j $(JOBS)
 	@ctest --test-dir build/sanitize --output-on-failure -j $(JOBS) -L 'unit|integration' --timeout 900
 
