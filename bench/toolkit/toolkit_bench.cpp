@@ -171,8 +171,8 @@ Figure store_only(const std::filesystem::path& dir, int events, Durability durab
   db_options.durability = durability;
   auto db = Database::open(dir / "store.db", db_options);
   if (!db) die(db.error().message());
-  auto inbox_store = make_sqlite_inbox_store(**db);
-  auto outbox = make_sqlite_outbox_store(**db);
+  auto inbox_store = make_inbox_store(**db);
+  auto outbox = make_outbox_store(**db);
   if (!inbox_store || !outbox) die("store_only: opening the stores");
   if (auto r = (*db)->execute_script("CREATE TABLE ticks (key TEXT PRIMARY KEY, last_seq INTEGER, n INTEGER)"); !r)
     die(r.error().message());

@@ -31,8 +31,9 @@ class InboxStore {
   [[nodiscard]] virtual Result<int64_t> delete_recorded_before(std::chrono::system_clock::time_point cutoff) = 0;
 };
 
-// The SQLite store: creates its table (velocity_inbox) in `db` if missing. `db` must outlive it.
-[[nodiscard]] Result<std::unique_ptr<InboxStore>> make_sqlite_inbox_store(Database& db);
+// The store in `db`, SQLite or PostgreSQL alike: creates its table (velocity_inbox) if missing.
+// `db` must outlive it.
+[[nodiscard]] Result<std::unique_ptr<InboxStore>> make_inbox_store(Database& db);
 
 enum class InboxOutcome {
   kHandled,    // the handler ran and its writes committed together with the event id

@@ -53,8 +53,9 @@ class OutboxStore {
   [[nodiscard]] virtual Result<OutboxBacklog> backlog(StoreClock::time_point now) = 0;
 };
 
-// The SQLite store: creates its table (velocity_outbox) in `db` if missing. `db` must outlive it.
-[[nodiscard]] Result<std::unique_ptr<OutboxStore>> make_sqlite_outbox_store(Database& db);
+// The store in `db`, SQLite or PostgreSQL alike: creates its table (velocity_outbox) if missing.
+// `db` must outlive it.
+[[nodiscard]] Result<std::unique_ptr<OutboxStore>> make_outbox_store(Database& db);
 
 struct OutboxRelayOptions {
   size_t batch_size = 256;

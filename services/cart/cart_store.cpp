@@ -30,7 +30,6 @@ CREATE TABLE IF NOT EXISTS cart_lines (
 );
 )sql";
 
-
 velocity::Result<void> apply_product(velocity::Transaction& tx, const shop::Product& product,
                                      std::chrono::system_clock::time_point as_of) {
   const auto ms =

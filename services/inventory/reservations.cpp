@@ -31,7 +31,6 @@ CREATE TABLE IF NOT EXISTS dispatch_shortfall (
 );
 )sql";
 
-
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())

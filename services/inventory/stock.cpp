@@ -27,7 +27,6 @@ CREATE TABLE IF NOT EXISTS stock_adjustment (
 CREATE INDEX IF NOT EXISTS stock_adjustment_sku ON stock_adjustment (sku);
 )sql";
 
-
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())

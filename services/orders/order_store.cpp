@@ -46,7 +46,6 @@ CREATE TABLE IF NOT EXISTS catalogue_sku (
 CREATE INDEX IF NOT EXISTS catalogue_sku_by_product ON catalogue_sku (product_id);
 )sql";
 
-
 namespace {
 
 using velocity::Result;

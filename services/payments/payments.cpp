@@ -41,7 +41,6 @@ CREATE TABLE IF NOT EXISTS cancelled_order (
 ) WITHOUT ROWID;
 )sql";
 
-
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())

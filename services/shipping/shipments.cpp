@@ -31,7 +31,6 @@ CREATE TABLE IF NOT EXISTS shipment (
 ) WITHOUT ROWID;
 )sql";
 
-
 int64_t to_ms(Time t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }

@@ -33,7 +33,6 @@ CREATE TABLE IF NOT EXISTS customers (
 );
 )sql";
 
-
 struct Profile {
   std::string customer_id;
   std::string email;

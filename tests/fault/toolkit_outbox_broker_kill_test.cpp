@@ -187,7 +187,7 @@ class Inventory {
     if (!db) return nullptr;
     self->db_ = std::move(*db);
     if (!self->db_->execute_script("CREATE TABLE reserved (order_id TEXT NOT NULL)")) return nullptr;
-    auto store = make_sqlite_inbox_store(*self->db_);
+    auto store = make_inbox_store(*self->db_);
     if (!store) return nullptr;
     self->inbox_store_ = std::move(*store);
     self->inbox_ = std::make_unique<Inbox>(*self->inbox_store_);

@@ -76,7 +76,7 @@ struct Paths {
   auto db = Database::open(paths.orders_db);
   if (!db) _exit(10);
   if (!(*db)->execute_script("CREATE TABLE IF NOT EXISTS orders (id TEXT PRIMARY KEY, status TEXT NOT NULL)")) _exit(11);
-  auto outbox = make_sqlite_outbox_store(**db);
+  auto outbox = make_outbox_store(**db);
   if (!outbox) _exit(12);
   FileBus bus(paths.bus, hold, signal_fd);
   OutboxRelayOptions options;
@@ -183,7 +183,7 @@ TEST_P(OutboxKill9, EventCommittedBeforeTheCrashIsPublishedAfterRestartAndHasOne
   auto inventory = Database::open(paths.inventory_db);
   ASSERT_TRUE(inventory);
   ASSERT_TRUE((*inventory)->execute_script("CREATE TABLE reservations (order_id TEXT NOT NULL)"));
-  auto inbox_store = make_sqlite_inbox_store(**inventory);
+  auto inbox_store = make_inbox_store(**inventory);
   ASSERT_TRUE(inbox_store);
   Inbox inbox(**inbox_store);
   for (int delivery = 0; delivery < 2; ++delivery) {

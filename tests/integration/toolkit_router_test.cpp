@@ -69,7 +69,7 @@ class ToolkitRouterTest : public ::testing::Test {
     ASSERT_TRUE(db) << db.error().message();
     db_ = std::move(*db);
     ASSERT_TRUE(db_->execute_script(kSchema));
-    auto inbox_store = make_sqlite_inbox_store(*db_);
+    auto inbox_store = make_inbox_store(*db_);
     ASSERT_TRUE(inbox_store) << inbox_store.error().message();
     inbox_store_ = std::move(*inbox_store);
     inbox_ = std::make_unique<Inbox>(*inbox_store_);

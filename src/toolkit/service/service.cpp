@@ -18,7 +18,6 @@
 #include "velocity/kafka_bus.h"
 #include "velocity/logging.h"
 #include "velocity/outbox.h"
-#include "velocity/postgres_store.h"
 #include "velocity/shutdown.h"
 #include "velocity/trace.h"
 

@@ -16,7 +16,7 @@ class InboxBatchTest : public ::testing::Test {
  protected:
   void SetUp() override {
     db_ = std::move(Database::open(dir_.file("consumer.sqlite")).value());
-    store_ = std::move(make_sqlite_inbox_store(*db_).value());
+    store_ = std::move(make_inbox_store(*db_).value());
     ASSERT_TRUE(
         db_->execute_script("CREATE TABLE effects (event_id TEXT NOT NULL, n INTEGER NOT NULL);"));
   }
@@ -134,7 +134,7 @@ TEST_F(InboxBatchTest, ABatchWhoseProcessIsKilledBeforeCommitHasNoEffectAndItsRe
     // A consumer process of its own: handles the whole batch, then dies before the commit.
     auto db = Database::open(path);
     if (!db) ::_exit(2);
-    auto store = make_sqlite_inbox_store(**db);
+    auto store = make_inbox_store(**db);
     if (!store) ::_exit(3);
     Inbox inbox(**store);
     auto batch = inbox.begin_batch();

@@ -2,7 +2,6 @@
 // Table layout: docs/toolkit-store.md.
 #include "toolkit/store/time_ms.h"
 #include "velocity/inbox.h"
-#include "velocity/postgres_store.h"
 
 namespace velocity {
 namespace {
@@ -45,26 +44,11 @@ class SqlInboxStore final : public InboxStore {
   Database& db_;
 };
 
-Result<std::unique_ptr<InboxStore>> open_inbox_store(Database& db) {
-  if (auto r = db.execute_script(kSchema); !r) return std::unexpected(r.error());
-  return std::make_unique<SqlInboxStore>(db);
-}
-
 }  // namespace
 
-Result<std::unique_ptr<InboxStore>> make_sqlite_inbox_store(Database& db) {
-  return open_inbox_store(db);
-}
-
-Result<std::unique_ptr<InboxStore>> make_postgres_inbox_store(Database& db) {
-  if (db.dialect() != SqlDialect::kPostgres) {
-    return fail(ErrorCode::kInvalidArgument, "the PostgreSQL inbox store needs a PostgreSQL database");
-  }
-  return open_inbox_store(db);
-}
-
 Result<std::unique_ptr<InboxStore>> make_inbox_store(Database& db) {
-  return open_inbox_store(db);
+  if (auto r = db.execute_script(kSchema); !r) return std::unexpected(r.error());
+  return std::make_unique<SqlInboxStore>(db);
 }
 
 }  // namespace velocity

@@ -12,7 +12,7 @@ class InboxTest : public ::testing::Test {
  protected:
   void SetUp() override {
     db_ = std::move(Database::open(dir_.file("consumer.sqlite")).value());
-    store_ = std::move(make_sqlite_inbox_store(*db_).value());
+    store_ = std::move(make_inbox_store(*db_).value());
     ASSERT_TRUE(db_->execute_script("CREATE TABLE stock (sku TEXT PRIMARY KEY, reserved INTEGER NOT NULL);"
                                     "INSERT INTO stock VALUES ('tshirt', 0);"));
     options_.dedupe_window = 24h;

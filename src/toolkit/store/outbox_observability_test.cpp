@@ -16,7 +16,7 @@ class OutboxObservabilityTest : public ::testing::Test {
  protected:
   void SetUp() override {
     db_ = std::move(Database::open(dir_.file("service.sqlite")).value());
-    store_ = std::move(make_sqlite_outbox_store(*db_).value());
+    store_ = std::move(make_outbox_store(*db_).value());
     options_.clock = [this] { return now_; };
   }
 

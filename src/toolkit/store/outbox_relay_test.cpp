@@ -14,7 +14,7 @@ class OutboxRelayTest : public ::testing::Test {
  protected:
   void SetUp() override {
     db_ = std::move(Database::open(dir_.file("service.sqlite")).value());
-    store_ = std::move(make_sqlite_outbox_store(*db_).value());
+    store_ = std::move(make_outbox_store(*db_).value());
     options_.clock = [this] { return now_; };
     options_.initial_backoff = 1ms;
     options_.max_backoff = 2ms;

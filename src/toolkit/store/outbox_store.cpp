@@ -7,7 +7,6 @@
 #include "toolkit/store/outbox_trace.h"
 #include "toolkit/store/time_ms.h"
 #include "velocity/outbox.h"
-#include "velocity/postgres_store.h"
 
 namespace velocity {
 namespace {
@@ -161,26 +160,11 @@ class SqlOutboxStore final : public OutboxStore {
   const bool postgres_;
 };
 
-Result<std::unique_ptr<OutboxStore>> open_outbox_store(Database& db) {
-  if (auto r = db.execute_script(kSchema); !r) return std::unexpected(r.error());
-  return std::make_unique<SqlOutboxStore>(db);
-}
-
 }  // namespace
 
-Result<std::unique_ptr<OutboxStore>> make_sqlite_outbox_store(Database& db) {
-  return open_outbox_store(db);
-}
-
-Result<std::unique_ptr<OutboxStore>> make_postgres_outbox_store(Database& db) {
-  if (db.dialect() != SqlDialect::kPostgres) {
-    return fail(ErrorCode::kInvalidArgument, "the PostgreSQL outbox store needs a PostgreSQL database");
-  }
-  return open_outbox_store(db);
-}
-
 Result<std::unique_ptr<OutboxStore>> make_outbox_store(Database& db) {
-  return open_outbox_store(db);
+  if (auto r = db.execute_script(kSchema); !r) return std::unexpected(r.error());
+  return std::make_unique<SqlOutboxStore>(db);
 }
 
 }  // namespace velocity

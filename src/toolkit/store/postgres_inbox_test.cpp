@@ -7,7 +7,6 @@
 #include "toolkit/store/store_test_util.h"
 #include "velocity/inbox.h"
 #include "velocity/outbox.h"
-#include "velocity/postgres_store.h"
 
 namespace velocity {
 namespace {

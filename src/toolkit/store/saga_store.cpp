@@ -26,7 +26,6 @@ CREATE INDEX IF NOT EXISTS velocity_saga_timer_due ON velocity_saga_timer (due_m
 CREATE INDEX IF NOT EXISTS velocity_saga_timer_saga ON velocity_saga_timer (saga_id, name);
 )sql";
 
-
 int64_t now_ms() { return store::to_ms(std::chrono::system_clock::now()); }
 
 }  // namespace

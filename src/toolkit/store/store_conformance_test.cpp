@@ -1,50 +1,33 @@
-// The cases every OutboxStore and InboxStore implementation must pass. A new backend adds one
-// StoreBackend entry to the instantiation at the bottom.
+// The cases the outbox and inbox stores must pass on every database engine (the instantiation at
+// the bottom).
 #include <gtest/gtest.h>
 
 #include <thread>
 
-#include "toolkit/store/postgres_test_server.h"
 #include "toolkit/store/store_test_util.h"
 #include "velocity/inbox.h"
 #include "velocity/outbox.h"
-#include "velocity/postgres_store.h"
 
 namespace velocity {
 namespace {
 
 using namespace std::chrono_literals;
 
-struct StoreBackend {
-  std::string name;
-  // Makes a new, empty database and says where it is (a file path, a URL).
-  std::function<Result<std::string>(const testing::ScratchDir&)> create_database;
-  // Opens a connection to it; some cases open a second one.
-  std::function<Result<std::unique_ptr<Database>>(const std::string&)> open_database;
-  std::function<Result<std::unique_ptr<OutboxStore>>(Database&)> make_outbox;
-  std::function<Result<std::unique_ptr<InboxStore>>(Database&)> make_inbox;
-};
-
-// Names the backend in test listings (instead of the struct's bytes).
-void PrintTo(const StoreBackend& backend, std::ostream* out) {
-  *out << backend.name;
-}
-
 const auto kT0 = StoreClock::time_point(std::chrono::milliseconds(1'700'000'000'000));
 
-class StoreConformance : public ::testing::TestWithParam<StoreBackend> {
+class StoreConformance : public ::testing::TestWithParam<SqlDialect> {
  protected:
   void SetUp() override {
-    auto location = GetParam().create_database(dir_);
-    ASSERT_TRUE(location) << location.error().message();
-    location_ = *location;
-    auto db = GetParam().open_database(location_);
+    auto database = testing::create_scratch_database(GetParam(), dir_);
+    ASSERT_TRUE(database) << database.error().message();
+    database_ = *database;
+    auto db = database_.connect();
     ASSERT_TRUE(db) << db.error().message();
     db_ = std::move(*db);
-    auto outbox = GetParam().make_outbox(*db_);
+    auto outbox = make_outbox_store(*db_);
     ASSERT_TRUE(outbox) << outbox.error().message();
     outbox_ = std::move(*outbox);
-    auto inbox = GetParam().make_inbox(*db_);
+    auto inbox = make_inbox_store(*db_);
     ASSERT_TRUE(inbox) << inbox.error().message();
     inbox_ = std::move(*inbox);
   }
@@ -68,7 +51,7 @@ class StoreConformance : public ::testing::TestWithParam<StoreBackend> {
   }
 
   testing::ScratchDir dir_;
-  std::string location_;
+  testing::ScratchDatabase database_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<OutboxStore> outbox_;
   std::unique_ptr<InboxStore> inbox_;
@@ -210,9 +193,9 @@ TEST_P(StoreConformance, InboxCleanupForgetsOnlyRecordsBeforeCutoff) {
 }
 
 TEST_P(StoreConformance, InboxEventRecordedOnTwoConnectionsAtOnceIsNewForExactlyOne) {
-  auto other_db = GetParam().open_database(location_);
+  auto other_db = database_.connect();
   ASSERT_TRUE(other_db) << other_db.error().message();
-  auto other_inbox = GetParam().make_inbox(**other_db);
+  auto other_inbox = make_inbox_store(**other_db);
   ASSERT_TRUE(other_inbox) << other_inbox.error().message();
 
   auto tx = inbox_->begin();
@@ -236,33 +219,11 @@ TEST_P(StoreConformance, InboxEventRecordedOnTwoConnectionsAtOnceIsNewForExactly
   EXPECT_FALSE(*other_new);
 }
 
-StoreBackend sqlite_backend() {
-  return StoreBackend{
-      "Sqlite",
-      [](const testing::ScratchDir& dir) -> Result<std::string> {
-        return dir.file("store.sqlite").string();
-      },
-      [](const std::string& path) { return Database::open(path); },
-      [](Database& db) { return make_sqlite_outbox_store(db); },
-      [](Database& db) { return make_sqlite_inbox_store(db); },
-  };
-}
-
-// Each case gets a new database on one throwaway server per test process; a server that cannot
-// start fails every case with the reason.
-StoreBackend postgres_backend() {
-  return StoreBackend{
-      "Postgres",
-      [](const testing::ScratchDir&) { return testing::fresh_postgres_database(); },
-      [](const std::string& url) { return Database::connect_postgres(url); },
-      [](Database& db) { return make_postgres_outbox_store(db); },
-      [](Database& db) { return make_postgres_inbox_store(db); },
-  };
-}
-
+// PostgreSQL: each case gets a new database on one throwaway server per test process; a server
+// that cannot start fails every case with the reason.
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance,
-                         ::testing::Values(sqlite_backend(), postgres_backend()),
-                         [](const auto& backend) { return backend.param.name; });
+                         ::testing::Values(SqlDialect::kSqlite, SqlDialect::kPostgres),
+                         testing::engine_name);
 
 }  // namespace
 }  // namespace velocity
