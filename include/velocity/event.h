@@ -51,7 +51,7 @@ concept EventContract = requires(const T& value, nlohmann::json& j) {
   j.get<T>();
 };
 
-// A random (version 4) UUID, the default event id.
+// A time-ordered (version 7) UUID, the default event id: ids drawn later sort later.
 std::string new_event_id();
 
 // RFC 3339 in UTC with millisecond precision: "2024-05-01T12:30:00.123Z".

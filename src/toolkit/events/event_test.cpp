@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <regex>
 
 namespace velocity {
@@ -37,7 +39,7 @@ TEST(Event, EncodesTheBinaryModeKafkaBinding) {
   EXPECT_EQ(m.header("content-type"), "application/json");
   EXPECT_EQ(m.header("traceparent"), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
   EXPECT_TRUE(std::regex_match(std::string(*m.header("ce_id")),
-                               std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")));
+                               std::regex("[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")));
   EXPECT_EQ(nlohmann::json::parse(m.payload), (nlohmann::json{{"order_id", "order-7"}, {"total_cents", 1999}}));
 }
 
@@ -128,6 +130,27 @@ TEST(Event, EncodingWithoutTypeFails) {
   Event event = make_event("/s", "k", OrderCancelled{"k"});
   event.type.clear();
   EXPECT_EQ(to_message(event, "orders").error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST(EventId, IsAVersion7UuidStampedWithTheCurrentMillisecond) {
+  const auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::string id = new_event_id();
+  const auto after = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+  ASSERT_TRUE(std::regex_match(id, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")))
+      << id;
+  const auto stamped = static_cast<int64_t>(std::stoull(id.substr(0, 8) + id.substr(9, 4), nullptr, 16));
+  EXPECT_GE(stamped, before);
+  EXPECT_LE(stamped, after);
+}
+
+TEST(EventId, IdsDrawnLaterSortLaterAndNeverRepeat) {
+  // Far more than fit in one millisecond's counter, so the counter's overflow is crossed too.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20000; ++i) ids.push_back(new_event_id());
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+  EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end());
 }
 
 TEST(Rfc3339, ParsesOffsetsAndFractions) {
