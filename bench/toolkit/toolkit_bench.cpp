@@ -242,7 +242,10 @@ long idle_service_rss_kib(const std::string& brokers, const std::filesystem::pat
   return rss;
 }
 
-int run(int events, int runs) {
+// `only` names one measurement to run (plain, normal, full, store, idle), e.g. to profile it
+// alone; the others then print 0. Empty runs them all.
+int run(int events, int runs, const std::string& only) {
+  const auto want = [&](std::string_view name) { return only.empty() || only == name; };
   auto broker = testing::BrokerProcess::start({"--group-initial-rebalance-delay-ms", "0"});
   if (!broker) die(broker.error().message());
   const std::string brokers = (*broker)->bootstrap();
@@ -260,13 +263,16 @@ int run(int events, int runs) {
     if (auto ok = ensure_topics(brokers, {topic}, 4); !ok) die(ok.error().message());
     publish_events(**bus, topic, events);
 
-    const Figure p = plain(**bus, topic, events, "plain-" + std::to_string(r));
-    const Figure n = through_service(brokers, dir->path() / ("normal-" + std::to_string(r)), topic, events,
-                                     Durability::kNormal, "normal" + std::to_string(r));
-    const Figure f = through_service(brokers, dir->path() / ("full-" + std::to_string(r)), topic, events,
-                                     Durability::kFull, "full" + std::to_string(r));
-    const Figure st = store_only(dir->path() / ("store-" + std::to_string(r)), events, Durability::kNormal);
-    const long rss = idle_service_rss_kib(brokers, dir->path() / ("cart-" + std::to_string(r)));
+    const Figure p = want("plain") ? plain(**bus, topic, events, "plain-" + std::to_string(r)) : Figure{};
+    const Figure n = want("normal") ? through_service(brokers, dir->path() / ("normal-" + std::to_string(r)), topic,
+                                                      events, Durability::kNormal, "normal" + std::to_string(r))
+                                    : Figure{};
+    const Figure f = want("full") ? through_service(brokers, dir->path() / ("full-" + std::to_string(r)), topic,
+                                                    events, Durability::kFull, "full" + std::to_string(r))
+                                  : Figure{};
+    const Figure st =
+        want("store") ? store_only(dir->path() / ("store-" + std::to_string(r)), events, Durability::kNormal) : Figure{};
+    const long rss = want("idle") ? idle_service_rss_kib(brokers, dir->path() / ("cart-" + std::to_string(r))) : 0;
     std::printf(
         "run=%d events=%d plain_events_per_s=%.0f plain_events_per_core=%.0f "
         "service_normal_events_per_s=%.0f service_normal_events_per_core=%.0f "
@@ -302,9 +308,11 @@ int run(int events, int runs) {
 int main(int argc, char** argv) {
   const int events = argc > 1 ? std::atoi(argv[1]) : 50000;
   const int runs = argc > 2 ? std::atoi(argv[2]) : 3;
-  if (events <= 0 || runs <= 0) {
-    std::fprintf(stderr, "usage: velocity_toolkit_bench [events] [runs]\n");
+  const std::string only = argc > 3 ? argv[3] : "";
+  if (events <= 0 || runs <= 0 ||
+      !(only.empty() || only == "plain" || only == "normal" || only == "full" || only == "store" || only == "idle")) {
+    std::fprintf(stderr, "usage: velocity_toolkit_bench [events] [runs] [plain|normal|full|store|idle]\n");
     return 2;
   }
-  return velocity::run(events, runs);
+  return velocity::run(events, runs, only);
 }

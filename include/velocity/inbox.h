@@ -4,7 +4,8 @@
 // after that is handled again, so the window must exceed the longest redelivery delay (the
 // bus's retry tiers and DLQ redrive included). Thread-safe; the store must outlive the Inbox.
 // InboxBatch handles several events in one transaction (group commit): one commit for all of
-// them, while each event is still recorded and undone on its own (a SAVEPOINT per event).
+// them, each event either undone on its own (a SAVEPOINT per event) or, cheaper, undoing the
+// whole batch when it fails (BatchUndo).
 #pragma once
 
 #include <chrono>
@@ -47,6 +48,13 @@ struct InboxOptions {
 
 class InboxBatch;
 
+// What a failed event of an InboxBatch undoes.
+enum class BatchUndo {
+  kEvent,  // only its own writes: each event runs inside a savepoint
+  kBatch,  // the whole batch: no savepoints (two statements fewer per event), and the first
+           // failure breaks the batch, so that commit() fails and undoes every event
+};
+
 class Inbox {
  public:
   using Handler = std::function<Result<void>(Transaction&)>;
@@ -57,7 +65,7 @@ class Inbox {
   // runs it again) and is returned. Exceptions from the handler roll back and propagate.
   [[nodiscard]] Result<InboxOutcome> handle(std::string_view event_id, const Handler& handler);
   // Opens a transaction for several events; see InboxBatch.
-  [[nodiscard]] Result<InboxBatch> begin_batch();
+  [[nodiscard]] Result<InboxBatch> begin_batch(BatchUndo undo = BatchUndo::kEvent);
   // Deletes records older than the dedupe window; returns how many.
   [[nodiscard]] Result<int64_t> clean_up();
 
@@ -66,9 +74,11 @@ class Inbox {
   InboxOptions options_;
 };
 
-// Several events handled in one transaction: handle() each of them, then commit() once. Each
-// event runs inside its own savepoint, so a handler error undoes that event's writes and its
-// inbox record only; the other events' effects stay and commit together. Nothing is durable
+// Several events handled in one transaction: handle() each of them, then commit() once. With
+// BatchUndo::kEvent each event runs inside its own savepoint, so a handler error undoes that
+// event's writes and its inbox record only; the other events' effects stay and commit
+// together. With BatchUndo::kBatch a handler error (or exception) breaks the batch instead:
+// the error is returned, later calls fail, and commit() fails, undoing all. Nothing is durable
 // before commit(); destroying the batch without it (or a crash) undoes every event, so all of
 // them are handled again when redelivered. The batch holds the database's lock from
 // begin_batch() to commit(). Used by one thread at a time; move-only.
@@ -79,9 +89,9 @@ class InboxBatch {
   InboxBatch(const InboxBatch&) = delete;
 
   // Like Inbox::handle, inside the batch's transaction. An error from the handler (or an
-  // exception, which propagates) rolls back to the event's savepoint. If the database cannot
-  // roll back to the savepoint, the batch is broken: this and every later call fail, and
-  // commit() fails, undoing everything.
+  // exception, which propagates) rolls back to the event's savepoint (kEvent) or breaks the
+  // batch (kBatch). If the database cannot roll back to the savepoint, the batch is broken too:
+  // this and every later call fail, and commit() fails, undoing everything.
   [[nodiscard]] Result<InboxOutcome> handle(std::string_view event_id, const Inbox::Handler& handler);
   // Commits every event handled successfully so far; the batch is finished afterwards.
   [[nodiscard]] Result<void> commit();
@@ -90,12 +100,16 @@ class InboxBatch {
 
  private:
   friend class Inbox;
-  InboxBatch(InboxStore& store, Transaction tx, std::function<std::chrono::system_clock::time_point()> clock)
-      : store_(&store), tx_(std::move(tx)), clock_(std::move(clock)) {}
+  InboxBatch(InboxStore& store, Transaction tx, std::function<std::chrono::system_clock::time_point()> clock,
+             BatchUndo undo)
+      : store_(&store), tx_(std::move(tx)), clock_(std::move(clock)), undo_(undo) {}
+
+  Result<InboxOutcome> record_and_run(std::string_view event_id, const Inbox::Handler& handler);
 
   InboxStore* store_;
   Transaction tx_;
   std::function<std::chrono::system_clock::time_point()> clock_;
+  BatchUndo undo_;
   std::optional<Error> broken_;
   size_t handled_ = 0;
 };

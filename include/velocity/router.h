@@ -75,6 +75,8 @@ struct RouterOptions {
 // batch, through the usual retries after the commit, so the order per key holds. A failed
 // commit() must leave no effect at all: every event of the batch is handled again on its own.
 // A batch is used by one worker thread, which calls the handler inside run() on that thread.
+// The event and handler given to run() stay valid until commit() returns or the batch is
+// destroyed, so a batch may run them again (e.g. to redo the batch after undoing it all).
 class HandlerBatch {
  public:
   virtual ~HandlerBatch() = default;  // without commit(): every effect is undone

@@ -361,15 +361,18 @@ void Router::Impl::process_batch(std::vector<std::shared_ptr<Delivery>>& ready, 
       continue;
     }
     if (prepared->tier > 0) meters.retries->inc();
+    // The entry first: `entries` never reallocates (reserved), so the event and handler passed
+    // to run() stay where they are until the commit, as HandlerBatch promises.
+    Entry& entry = entries.emplace_back(Entry{&delivery, State::kInBatch, std::move(prepared)});
+    const Prepared& ready_event = *entry.prepared;
     const auto call_start = std::chrono::steady_clock::now();
-    auto result = call_in(batch, *prepared->handler, prepared->event);
-    meters.handler_seconds.at(prepared->event.type)
+    auto result = call_in(batch, *ready_event.handler, ready_event.event);
+    meters.handler_seconds.at(ready_event.event.type)
         ->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - call_start).count());
-    if (result) {
-      entries.push_back(Entry{&delivery, State::kInBatch, std::move(prepared)});
-    } else {
+    if (!result) {
       held.insert(delivery.message.key);
-      entries.push_back(Entry{&delivery, State::kFailed, std::move(prepared), std::move(result.error())});
+      entry.state = State::kFailed;
+      entry.error = std::move(result.error());
     }
   }
   Result<void> committed = fail(ErrorCode::kInternal, "no commit");

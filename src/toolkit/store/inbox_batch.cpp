@@ -1,4 +1,8 @@
-// InboxBatch: several events in one transaction, each inside its own savepoint.
+// InboxBatch: several events in one transaction, each inside its own savepoint or, with
+// BatchUndo::kBatch, all of them undone together when one fails.
+#include <exception>
+#include <string>
+
 #include "velocity/inbox.h"
 
 namespace velocity {
@@ -12,10 +16,18 @@ constexpr std::string_view kRelease = "RELEASE velocity_inbox_event";
 
 }  // namespace
 
-Result<InboxBatch> Inbox::begin_batch() {
+Result<InboxBatch> Inbox::begin_batch(BatchUndo undo) {
   auto tx = store_.begin();
   if (!tx) return std::unexpected(tx.error());
-  return InboxBatch(store_, std::move(*tx), options_.clock);
+  return InboxBatch(store_, std::move(*tx), options_.clock, undo);
+}
+
+Result<InboxOutcome> InboxBatch::record_and_run(std::string_view event_id, const Inbox::Handler& handler) {
+  auto fresh = store_->record(tx_, event_id, clock_());
+  if (!fresh) return std::unexpected(fresh.error());
+  if (!*fresh) return InboxOutcome::kDuplicate;
+  if (auto r = handler(tx_); !r) return std::unexpected(r.error());
+  return InboxOutcome::kHandled;
 }
 
 Result<InboxOutcome> InboxBatch::handle(std::string_view event_id, const Inbox::Handler& handler) {
@@ -24,6 +36,26 @@ Result<InboxOutcome> InboxBatch::handle(std::string_view event_id, const Inbox::
   if (event_id.empty())
     return fail(ErrorCode::kInvalidArgument,
                 "inbox: an event without an id cannot be deduplicated");
+  if (undo_ == BatchUndo::kBatch) {
+    // No savepoint: whatever the failed event wrote stays in the transaction, so the batch
+    // must not commit.
+    Result<InboxOutcome> outcome = InboxOutcome::kHandled;
+    try {
+      outcome = record_and_run(event_id, handler);
+    } catch (const std::exception& e) {
+      broken_ = Error{ErrorCode::kInternal, std::string("inbox batch: a handler threw: ") + e.what()};
+      throw;
+    } catch (...) {
+      broken_ = Error{ErrorCode::kInternal, "inbox batch: a handler threw"};
+      throw;
+    }
+    if (!outcome) {
+      broken_ = Error{outcome.error().code, "inbox batch: undone because an event failed: " + outcome.error().context};
+      return outcome;
+    }
+    if (*outcome == InboxOutcome::kHandled) ++handled_;
+    return outcome;
+  }
   if (auto r = tx_.execute(kSavepoint); !r) {
     broken_ = r.error();
     return std::unexpected(r.error());
@@ -38,14 +70,7 @@ Result<InboxOutcome> InboxBatch::handle(std::string_view event_id, const Inbox::
   };
   Result<InboxOutcome> outcome = InboxOutcome::kHandled;
   try {
-    auto fresh = store_->record(tx_, event_id, clock_());
-    if (!fresh) {
-      outcome = std::unexpected(fresh.error());
-    } else if (!*fresh) {
-      outcome = InboxOutcome::kDuplicate;
-    } else if (auto r = handler(tx_); !r) {
-      outcome = std::unexpected(r.error());
-    }
+    outcome = record_and_run(event_id, handler);
   } catch (...) {
     undo();
     throw;

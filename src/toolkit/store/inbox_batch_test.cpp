@@ -102,6 +102,63 @@ TEST_F(InboxBatchTest, AThrowingHandlerIsUndoneAloneAndTheExceptionPropagates) {
   EXPECT_EQ(inbox.handle("e2", write("e2")).value(), InboxOutcome::kHandled);
 }
 
+TEST_F(InboxBatchTest, WithoutSavepointsAFailingEventBreaksTheBatchAndItsCommitUndoesAll) {
+  Inbox inbox(*store_);
+  {
+    auto batch = inbox.begin_batch(BatchUndo::kBatch);
+    ASSERT_TRUE(batch) << batch.error().message();
+    EXPECT_EQ(batch->handle("e1", write("e1")).value(), InboxOutcome::kHandled);
+    EXPECT_EQ(batch->handle("e1", write("e1")).value(), InboxOutcome::kDuplicate);
+    auto failed = batch->handle("e2", [](Transaction& tx) -> Result<void> {
+      EXPECT_TRUE(write("e2")(tx));
+      return fail(ErrorCode::kTimeout, "payment provider down");
+    });
+    ASSERT_FALSE(failed);
+    EXPECT_EQ(failed.error().code, ErrorCode::kTimeout);  // the handler's own error
+    auto later = batch->handle("e3", write("e3"));
+    ASSERT_FALSE(later);
+    EXPECT_EQ(later.error().code, ErrorCode::kTimeout);
+    EXPECT_NE(later.error().context.find("payment provider down"), std::string::npos) << later.error().message();
+    ASSERT_FALSE(batch->commit());
+  }
+  EXPECT_EQ(all_effects(), 0);
+  // Nothing was recorded: every event runs when delivered again.
+  for (const char* id : {"e1", "e2", "e3"}) EXPECT_EQ(inbox.handle(id, write(id)).value(), InboxOutcome::kHandled);
+}
+
+TEST_F(InboxBatchTest, WithoutSavepointsAThrowingHandlerBreaksTheBatchAndTheExceptionPropagates) {
+  Inbox inbox(*store_);
+  {
+    auto batch = inbox.begin_batch(BatchUndo::kBatch);
+    ASSERT_TRUE(batch);
+    ASSERT_TRUE(batch->handle("e1", write("e1")));
+    EXPECT_THROW((void)batch->handle("e2",
+                                     [](Transaction& tx) -> Result<void> {
+                                       (void)write("e2")(tx);
+                                       throw std::runtime_error("bug");
+                                     }),
+                 std::runtime_error);
+    EXPECT_FALSE(batch->handle("e3", write("e3")));
+    auto committed = batch->commit();
+    ASSERT_FALSE(committed);
+    EXPECT_NE(committed.error().context.find("bug"), std::string::npos) << committed.error().message();
+  }
+  EXPECT_EQ(all_effects(), 0);
+}
+
+TEST_F(InboxBatchTest, WithoutSavepointsABatchThatSucceedsCommitsEveryEventOnce) {
+  Inbox inbox(*store_);
+  auto batch = inbox.begin_batch(BatchUndo::kBatch);
+  ASSERT_TRUE(batch);
+  for (const char* id : {"e1", "e2", "e3"}) EXPECT_EQ(batch->handle(id, write(id)).value(), InboxOutcome::kHandled);
+  EXPECT_EQ(batch->handled(), 3u);
+  ASSERT_TRUE(batch->commit());
+  for (const char* id : {"e1", "e2", "e3"}) {
+    EXPECT_EQ(effects(id), 1);
+    EXPECT_EQ(inbox.handle(id, write(id)).value(), InboxOutcome::kDuplicate);
+  }
+}
+
 TEST_F(InboxBatchTest, ABatchDroppedBeforeCommitLeavesNothing) {
   Inbox inbox(*store_);
   {

@@ -1,7 +1,9 @@
 // OutboxStore on SQLite or PostgreSQL (one schema text; the PostgreSQL engine adapts it).
 // Table layout and PostgreSQL's ordering lock: docs/toolkit-store.md.
+#include <algorithm>
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "toolkit/store/header_codec.h"
 #include "toolkit/store/outbox_trace.h"
@@ -138,7 +140,8 @@ class SqlOutboxStore final : public OutboxStore {
  private:
   // `update` (an UPDATE ... WHERE) for every id, with `value` (if any) bound first, in one
   // transaction: on PostgreSQL one statement over an id array (each statement is a round trip
-  // to the server), on SQLite one cached statement per id.
+  // to the server), on SQLite one cached statement per run of consecutive ids (a relay pass
+  // takes the oldest pending rows in id order, so usually one run).
   template <typename... Value>
   Result<void> update_ids(std::span<const int64_t> ids, std::string_view update, const Value&... value) {
     auto tx = db_.begin();
@@ -147,10 +150,16 @@ class SqlOutboxStore final : public OutboxStore {
       auto r = tx->execute(std::string(update) + " id = ANY (?::bigint[])", value..., id_array(ids));
       if (!r) return std::unexpected(r.error());
     } else {
-      const std::string sql = std::string(update) + " id = ?";
-      for (int64_t id : ids) {
-        auto r = tx->execute(sql, value..., id);
+      const std::string sql = std::string(update) + " id BETWEEN ? AND ?";
+      std::vector<int64_t> sorted(ids.begin(), ids.end());
+      std::sort(sorted.begin(), sorted.end());
+      sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+      for (size_t first = 0; first < sorted.size();) {
+        size_t last = first;
+        while (last + 1 < sorted.size() && sorted[last + 1] == sorted[last] + 1) ++last;
+        auto r = tx->execute(sql, value..., sorted[first], sorted[last]);
         if (!r) return std::unexpected(r.error());
+        first = last + 1;
       }
     }
     return tx->commit();

@@ -105,6 +105,22 @@ TEST_P(StoreConformance, OutboxPendingHonoursLimitAndSkipsPublished) {
   EXPECT_EQ(pending_ids(), (std::vector<int64_t>{b, c}));
 }
 
+TEST_P(StoreConformance, OutboxMarksExactlyTheListedRowsInAnyOrderAndWithGaps) {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 7; ++i) ids.push_back(add("k", std::to_string(i)));
+  // Two runs of consecutive ids and a lone one, out of order and with a repeat; ids[2] and
+  // ids[5] stay pending between them.
+  std::vector<int64_t> done{ids[4], ids[0], ids[6], ids[1], ids[3], ids[0]};
+  ASSERT_TRUE(outbox_->mark_published(done, kT0));
+  EXPECT_EQ(pending_ids(), (std::vector<int64_t>{ids[2], ids[5]}));
+  std::vector<int64_t> failed{ids[5], ids[5]};
+  ASSERT_TRUE(outbox_->record_failure(failed));
+  auto rows = outbox_->pending(10);
+  ASSERT_TRUE(rows && rows->size() == 2);
+  EXPECT_EQ((*rows)[0].attempts, 0);
+  EXPECT_EQ((*rows)[1].attempts, 1);  // once per call, however often it is listed
+}
+
 TEST_P(StoreConformance, OutboxFailuresAreCounted) {
   int64_t a = add("k", "1");
   std::vector<int64_t> ids{a};
