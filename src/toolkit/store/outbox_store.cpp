@@ -60,6 +60,15 @@ class SqlOutboxStore final : public OutboxStore {
     }
     const auto traced = store::with_current_trace(message);
     std::string headers = store::encode_headers(traced ? traced->headers : message.headers);
+    if (!postgres_) {
+      // Not RETURNING: SQLite collects returned rows in a temporary b-tree, which costs about
+      // as much as the insert itself; the connection's last rowid is the id.
+      auto inserted = tx.execute(
+          "INSERT INTO velocity_outbox (topic, key, payload, headers, created_ms) VALUES (?, ?, ?, ?, ?)",
+          message.topic, Blob{message.key}, Blob{message.payload}, Blob{headers}, store::to_ms(now));
+      if (!inserted) return std::unexpected(inserted.error());
+      return tx.last_insert_id();
+    }
     auto stmt = tx.query(
         "INSERT INTO velocity_outbox (topic, key, payload, headers, created_ms) VALUES (?, ?, ?, ?, ?) RETURNING id",
         message.topic, Blob{message.key}, Blob{message.payload}, Blob{headers}, store::to_ms(now));
