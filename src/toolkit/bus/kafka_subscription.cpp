@@ -9,6 +9,8 @@
 #include <thread>
 #include <utility>
 
+#include <librdkafka/rdkafka.h>
+
 #include "common/log.h"
 #include "toolkit/bus/bus_metrics.h"
 #include "toolkit/bus/kafka_conf.h"
@@ -256,9 +258,17 @@ class KafkaSubscription final : public Subscription, public RdKafka::RebalanceCb
     m.timestamp_ms = message.timestamp().timestamp;
     if (message.key() != nullptr) m.key = *message.key();
     m.payload.assign(static_cast<const char*>(message.payload()), message.len());
-    if (RdKafka::Headers* headers = message.headers()) {
-      for (const auto& h : headers->get_all()) {
-        m.headers.push_back(Header{h.key(), std::string(static_cast<const char*>(h.value()), h.value_size())});
+    // Through the C API: the C++ one builds a Headers object and copies every header twice.
+    rd_kafka_headers_t* headers = nullptr;
+    if (rd_kafka_message_headers(message.c_ptr(), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const size_t count = rd_kafka_header_cnt(headers);
+      m.headers.reserve(count);
+      for (size_t i = 0; i < count; ++i) {
+        const char* name = nullptr;
+        const void* value = nullptr;
+        size_t size = 0;
+        if (rd_kafka_header_get_all(headers, i, &name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR) break;
+        m.headers.push_back(Header{name, value ? std::string(static_cast<const char*>(value), size) : std::string()});
       }
     }
     auto settlements = settlements_;

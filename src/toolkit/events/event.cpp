@@ -66,8 +66,23 @@ std::string new_event_id() {
   }
   const uint64_t h = (last_ms << 16) | 0x7000ULL | counter;
   const uint64_t l = (rng() & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // variant 10
-  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", h >> 32, (h >> 16) & 0xFFFF, h & 0xFFFF,
-                     l >> 48, l & 0xFFFFFFFFFFFFULL);
+  // 8-4-4-4-12 hex digits; by hand, as every event pays for it.
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(36, '-');
+  size_t pos = 0;
+  const auto put = [&](uint64_t bits, int digits) {
+    for (int d = digits - 1; d >= 0; --d) id[pos++] = kHex[(bits >> (4 * d)) & 0xF];
+  };
+  put(h >> 32, 8);
+  ++pos;
+  put(h >> 16, 4);
+  ++pos;
+  put(h, 4);
+  ++pos;
+  put(l >> 48, 4);
+  ++pos;
+  put(l, 12);
+  return id;
 }
 
 std::string format_rfc3339(system_clock::time_point time) {
@@ -75,10 +90,25 @@ std::string format_rfc3339(system_clock::time_point time) {
   const auto day = std::chrono::floor<std::chrono::days>(ms);
   const std::chrono::year_month_day ymd{day};
   const std::chrono::hh_mm_ss hms{ms - day};
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                     hms.hours().count(), hms.minutes().count(), hms.seconds().count(),
-                     hms.subseconds().count());
+  const int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) {
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", year, static_cast<unsigned>(ymd.month()),
+                       static_cast<unsigned>(ymd.day()), hms.hours().count(), hms.minutes().count(),
+                       hms.seconds().count(), hms.subseconds().count());
+  }
+  // "YYYY-MM-DDTHH:MM:SS.mmmZ" by hand, as every event pays for it.
+  std::string out = "0000-00-00T00:00:00.000Z";
+  const auto put = [&](size_t end, int64_t value, int digits) {
+    for (int d = 0; d < digits; ++d, value /= 10) out[end - static_cast<size_t>(d)] = static_cast<char>('0' + value % 10);
+  };
+  put(3, year, 4);
+  put(6, static_cast<unsigned>(ymd.month()), 2);
+  put(9, static_cast<unsigned>(ymd.day()), 2);
+  put(12, hms.hours().count(), 2);
+  put(15, hms.minutes().count(), 2);
+  put(18, hms.seconds().count(), 2);
+  put(22, hms.subseconds().count(), 3);
+  return out;
 }
 
 Result<system_clock::time_point> parse_rfc3339(std::string_view s) {

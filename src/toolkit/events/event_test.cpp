@@ -157,6 +157,11 @@ TEST(Rfc3339, ParsesOffsetsAndFractions) {
   const auto utc = parse_rfc3339("2024-05-01T12:30:00.5Z").value();
   EXPECT_EQ(parse_rfc3339("2024-05-01T14:30:00.500+02:00").value(), utc);
   EXPECT_EQ(format_rfc3339(utc), "2024-05-01T12:30:00.500Z");
+  EXPECT_EQ(format_rfc3339(std::chrono::system_clock::time_point{}), "1970-01-01T00:00:00.000Z");
+  const auto last_of_1999 = parse_rfc3339("1999-12-31T23:59:59.999Z").value();
+  EXPECT_EQ(format_rfc3339(last_of_1999), "1999-12-31T23:59:59.999Z");
+  EXPECT_EQ(format_rfc3339(last_of_1999 + std::chrono::milliseconds(1)), "2000-01-01T00:00:00.000Z");
+  EXPECT_EQ(format_rfc3339(parse_rfc3339("2024-02-29T07:08:09.010Z").value()), "2024-02-29T07:08:09.010Z");
   EXPECT_EQ(parse_rfc3339("2024-05-01T12:30:00Z").value(), parse_rfc3339("2024-05-01T07:30:00-05:00").value());
 }
 

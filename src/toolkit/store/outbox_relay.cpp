@@ -128,8 +128,12 @@ void OutboxRelay::run() {
 
     auto now = std::chrono::steady_clock::now();
     // The gauges on /metrics stay at most one poll interval old, without counting the backlog
-    // after every pass of a busy relay.
-    if (drained || now >= next_gauges) {
+    // after every pass of a busy relay. A pass that found nothing pending has just counted it:
+    // zero, no query needed.
+    if (drained) {
+      report_backlog(OutboxBacklog{});
+      next_gauges = now + options_.poll_interval;
+    } else if (now >= next_gauges) {
       if (auto b = backlog(); !b) log::error("outbox relay backlog: {}", b.error().message());
       next_gauges = now + options_.poll_interval;
     }
