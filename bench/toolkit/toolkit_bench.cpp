@@ -162,9 +162,10 @@ Figure through_service(const std::string& brokers, const std::filesystem::path& 
 }
 
 // The service handler's store work without the bus, to split its cost: per event the inbox
-// row, the upsert and the encoded outbox row through the toolkit's store API, 64 events per
-// inbox transaction without savepoints (the service's default batch while no event fails), then the relay's read and mark of the rows
-// every 512 events. No consuming, no decoding of deliveries, no publishing.
+// row, the upsert and the encoded outbox row through the toolkit's store API, 256 events per
+// inbox transaction without savepoints (a service's largest batch while no event fails), then
+// the relay's read and mark of the rows every 512 events. No consuming, no decoding of
+// deliveries, no publishing.
 Figure store_only(const std::filesystem::path& dir, int events, Durability durability) {
   std::filesystem::create_directories(dir);
   DatabaseOptions db_options;
@@ -188,7 +189,7 @@ Figure store_only(const std::filesystem::path& dir, int events, Durability durab
   for (size_t i = 0; i < in.size();) {
     auto batch = inbox.begin_batch(BatchUndo::kBatch);  // as a service's batch runs while no event fails
     if (!batch) die(batch.error().message());
-    for (const size_t end = std::min(in.size(), i + 64); i < end; ++i) {
+    for (const size_t end = std::min(in.size(), i + 256); i < end; ++i) {
       const Event& event = in[i];
       const auto tick = event.data.get<Tick>();
       auto handled = batch->handle(event.source + "/" + event.id, [&](Transaction& tx) -> Result<void> {

@@ -64,7 +64,7 @@ struct RouterOptions {
   RetryPolicy retry;
   UnknownTypePolicy unknown_types = UnknownTypePolicy::kDeadLetter;
   // With batch_with(): at most this many events per batch (1 turns batching off).
-  size_t max_batch = 64;
+  size_t max_batch = 256;
 };
 
 // Group commit: the effects of several handler calls made durable at once. The router opens a

@@ -50,7 +50,8 @@ struct ServiceConfig {
   size_t http_threads = 4;                       // VELOCITY_HTTP_THREADS
   size_t workers = 4;                            // VELOCITY_WORKERS: handler threads per topic
   // Ready events a handler thread takes into one inbox transaction (one commit); 1 = no batches.
-  size_t max_batch = 64;                         // VELOCITY_MAX_BATCH
+  // Never waited for: a batch is what is queued already, so a quiet service commits each event.
+  size_t max_batch = 256;                        // VELOCITY_MAX_BATCH
   std::chrono::milliseconds shutdown_bound{15000};        // VELOCITY_SHUTDOWN_TIMEOUT
   std::chrono::milliseconds outbox_poll{100};              // VELOCITY_OUTBOX_POLL
   std::chrono::milliseconds timer_poll{200};               // VELOCITY_TIMER_POLL
