@@ -19,10 +19,28 @@ Broker::~Broker() = default;
 Result<std::unique_ptr<Broker>> Broker::open(asio::io_context& io, BrokerConfig config) {
   std::unique_ptr<Broker> broker(new Broker(io, std::move(config)));
   auto& b = *broker;
-  auto topics = TopicManager::open(storage::posix_env(), b.config_, &b.recovery_);
+  if (b.config_.sync_on_ack && b.config_.journal) {
+    storage::JournalOptions options;
+    options.checkpoint_bytes = b.config_.journal_checkpoint_bytes;
+    options.checkpoint_interval_ms = b.config_.journal_checkpoint_ms;
+    auto journal = storage::Journal::open(storage::posix_env(), b.config_.data_dir + "/journal", options);
+    if (!journal) return fail(journal.error().code, "journal: " + journal.error().message());
+    b.journal_ = std::move(*journal);
+  }
+  // Each log replays its journal records as it opens, before anything is served.
+  auto topics = TopicManager::open(storage::posix_env(), b.config_, &b.recovery_, b.journal_.get());
   if (!topics) return std::unexpected(topics.error());
   b.topics_ = std::move(*topics);
-  b.flusher_ = std::make_unique<storage::Flusher>(b.config_.sync_threads);
+  if (b.journal_) {
+    auto report = b.journal_->finish_recovery();
+    if (!report) return fail(report.error().code, "journal: " + report.error().message());
+    for (const auto& note : report->notes) log::warn("journal: {}", note);
+    if (report->records > 0) {
+      log::info("journal: read {} records from {} files ({} for existing partitions, {} of deleted ones)",
+                report->records, report->files, report->records_taken, report->records_orphaned);
+    }
+  }
+  b.flusher_ = std::make_unique<storage::Flusher>(b.config_.sync_threads, b.journal_.get());
 
   auto offsets = group::OffsetStore::open(b.config_.data_dir + "/groups");
   if (!offsets) return fail(offsets.error().code, "committed offsets: " + offsets.error().message());
@@ -56,7 +74,9 @@ Result<uint16_t> Broker::start() {
   log::info("velocity-broker {} listening on {}:{} (advertised {}:{}), data dir {}, {} topics / {} partitions recovered{}",
             VELOCITY_VERSION, config_.listen_host, *port, config_.advertised_host, config_.advertised_port,
             config_.data_dir, recovery_.topics, recovery_.partitions,
-            config_.sync_on_ack ? "" : ", durability OFF (acks=all does not wait for fsync)");
+            !config_.sync_on_ack ? ", durability OFF (acks=all does not wait for fsync)"
+            : journal_           ? ", acks=all synced through the journal"
+                                 : ", acks=all synced per partition (journal off)");
   schedule_housekeeping();
   schedule_group_tick();
   return port;
@@ -92,7 +112,13 @@ void Broker::stop(std::function<void()> done) {
 
 Result<void> Broker::close() {
   flusher_.reset();  // answers anything still queued before the logs close
-  return topics_->close();
+  auto closed = topics_->close();
+  // Every log is synced now: a last checkpoint leaves the journal empty.
+  if (journal_) {
+    auto checkpointed = journal_->close();
+    if (closed && !checkpointed) return checkpointed;
+  }
+  return closed;
 }
 
 }  // namespace velocity::broker

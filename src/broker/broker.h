@@ -20,6 +20,7 @@
 #include "broker/handlers/dispatcher.h"
 #include "broker/net/server.h"
 #include "broker/storage/flusher.h"
+#include "broker/storage/journal.h"
 #include "common/result.h"
 
 namespace velocity::broker {
@@ -44,6 +45,7 @@ class Broker {
 
   BrokerConfig config_;
   TopicsRecovery recovery_;
+  std::unique_ptr<storage::Journal> journal_;  // before topics_: outlives every log
   std::unique_ptr<TopicManager> topics_;
   std::unique_ptr<storage::Flusher> flusher_;
   group::SystemClock clock_;

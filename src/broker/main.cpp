@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:9092";
   std::string advertise;
   std::string durability = "sync";
+  uint64_t journal_checkpoint_mib = 64;
 
   CLI::App app{"velocity-broker: a single-node, durable broker that speaks the Kafka protocol"};
   app.option_defaults()->always_capture_default();
@@ -73,6 +74,16 @@ int main(int argc, char** argv) {
                  "sync: acks=all is answered after fdatasync; none: after the page cache (benchmarks only)")
       ->envname("VELOCITY_DURABILITY")
       ->check(CLI::IsMember({"sync", "none"}));
+  std::string journal = "off";
+  app.add_option("--journal", journal,
+                 "on: with --durability sync, acks=all fdatasyncs one journal shared by all partitions; "
+                 "off: each partition's segment")
+      ->envname("VELOCITY_JOURNAL")
+      ->check(CLI::IsMember({"on", "off"}));
+  app.add_option("--journal-checkpoint-mib", journal_checkpoint_mib,
+                 "Sync every partition and start a new journal once it holds this many MiB")
+      ->envname("VELOCITY_JOURNAL_CHECKPOINT_MIB")
+      ->check(CLI::Range(1, 4096));
   app.add_option("--sync-threads", config.sync_threads,
                  "Partitions whose fdatasync may run at once in one flush round (1 = one after another)")
       ->envname("VELOCITY_SYNC_THREADS")
@@ -106,6 +117,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   config.sync_on_ack = durability == "sync";
+  config.journal = journal == "on";
+  config.journal_checkpoint_bytes = journal_checkpoint_mib << 20;
 
   velocity::log::init("broker", config.log_level);
   std::signal(SIGPIPE, SIG_IGN);

@@ -1,7 +1,9 @@
 // A child process appends to a partition log from several threads with durable acks and
 // reports every acknowledged batch through a pipe; the parent kill -9s it at a random moment
 // (sometimes while it is still recovering), reopens the log and checks that every batch ever
-// acknowledged is present and intact, and that no partial batch is visible.
+// acknowledged is present and intact, and that no partial batch is visible. The second test
+// does the same with several logs sharing one journal, acknowledged by the Flusher's journal
+// group commit while background checkpoints rotate the journal.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -11,11 +13,14 @@
 #include <atomic>
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <random>
 #include <thread>
 #include <vector>
 
 #include "broker/storage/batch_builder.h"
+#include "broker/storage/flusher.h"
+#include "broker/storage/journal.h"
 #include "broker/storage/partition_log.h"
 
 namespace velocity::storage {
@@ -80,10 +85,8 @@ bool read_acks(int fd, std::vector<Ack>& acks, size_t wanted) {
   return true;
 }
 
-void verify(const std::string& dir, const std::vector<Ack>& acks, int cycle) {
-  auto opened = PartitionLog::open(posix_env(), dir, test_config());
-  ASSERT_TRUE(opened) << "cycle " << cycle << ": " << opened.error().message();
-  auto& log = *opened->log;
+// Every acknowledged batch is in `log`, and the log is whole batches with contiguous offsets.
+void verify_log(PartitionLog& log, const std::vector<Ack>& acks, int cycle) {
   // Every acknowledged batch is there, byte-identical (same CRC, valid, at its offset).
   std::vector<std::byte> bytes;
   for (const auto& ack : acks) {
@@ -119,9 +122,15 @@ void verify(const std::string& dir, const std::vector<Ack>& acks, int cycle) {
       }
     }
   }
+}
+
+void verify(const std::string& dir, const std::vector<Ack>& acks, int cycle) {
+  auto opened = PartitionLog::open(posix_env(), dir, test_config());
+  ASSERT_TRUE(opened) << "cycle " << cycle << ": " << opened.error().message();
+  verify_log(*opened->log, acks, cycle);
   // Alternate clean and unclean shutdowns of the verifier, so both open paths are crashed into.
   if (cycle % 2 == 0) {
-    ASSERT_TRUE(log.close());
+    ASSERT_TRUE(opened->log->close());
   }
 }
 
@@ -159,6 +168,138 @@ TEST(PartitionLogCrash, AcknowledgedBatchesSurviveKill9AtRandomMoments) {
     if (HasFatalFailure()) break;
   }
   EXPECT_GT(acks.size(), static_cast<size_t>(kCycles));
+  std::filesystem::remove_all(tmpl);
+}
+
+constexpr size_t kJournalPartitions = 4;
+
+struct JournalAck {
+  uint32_t partition;
+  Ack ack;
+};
+static_assert(sizeof(JournalAck) <= PIPE_BUF, "acks must be written atomically");
+
+JournalOptions journal_options() {
+  JournalOptions options;
+  options.checkpoint_bytes = 256 * 1024;  // several checkpoints (rotations) per run
+  options.checkpoint_interval_ms = 200;
+  return options;
+}
+
+struct JournalStorage {
+  std::unique_ptr<Journal> journal;
+  std::vector<std::shared_ptr<PartitionLog>> logs;
+};
+
+Result<JournalStorage> open_journal_storage(const std::string& root) {
+  JournalStorage s;
+  auto journal = Journal::open(posix_env(), root + "/journal", journal_options());
+  if (!journal) return std::unexpected(journal.error());
+  s.journal = std::move(*journal);
+  for (size_t p = 0; p < kJournalPartitions; ++p) {
+    auto opened = PartitionLog::open(posix_env(), root + "/t-" + std::to_string(p), test_config(),
+                                     s.journal.get());
+    if (!opened) return std::unexpected(opened.error());
+    s.logs.push_back(opened->log);
+  }
+  if (auto r = s.journal->finish_recovery(); !r) return std::unexpected(r.error());
+  return s;
+}
+
+[[noreturn]] void run_journal_child(const std::string& root, int ack_fd, unsigned seed) {
+  auto opened = open_journal_storage(root);
+  if (!opened) _exit(3);
+  auto& s = *opened;
+  Flusher flusher(kJournalPartitions, s.journal.get());
+  std::vector<std::thread> appenders;
+  for (unsigned t = 0; t < 6; ++t) {
+    appenders.emplace_back([&, t] {
+      std::mt19937 rng(seed * 31 + t);
+      std::vector<std::byte> bytes;
+      for (;;) {
+        const uint32_t p = rng() % kJournalPartitions;
+        BatchSpec spec;
+        spec.record_count = 1 + static_cast<int32_t>(rng() % 5);
+        spec.value_size = 50 + rng() % 3000;
+        spec.base_timestamp = static_cast<int64_t>(rng() % 100000);
+        spec.fill_seed = static_cast<uint8_t>(rng());
+        bytes.clear();
+        append_batch(bytes, spec);
+        auto appended = s.logs[p]->append(bytes, 0);
+        if (!appended) _exit(4);
+        std::promise<Result<void>> durable;
+        flusher.request(s.logs[p], appended->last_offset,
+                        [&durable](Result<void> r) { durable.set_value(std::move(r)); });
+        if (!durable.get_future().get()) _exit(5);
+        JournalAck ack{p,
+                       {appended->base_offset, appended->last_offset, validate_batch(bytes)->crc}};
+        if (::write(ack_fd, &ack, sizeof ack) != sizeof ack) _exit(6);
+      }
+    });
+  }
+  for (auto& t : appenders) t.join();
+  _exit(0);
+}
+
+bool read_journal_acks(int fd, std::vector<std::vector<Ack>>& acks, size_t& total, size_t wanted) {
+  while (total < wanted) {
+    JournalAck ack;
+    ssize_t n = ::read(fd, &ack, sizeof ack);
+    if (n == 0) return false;
+    if (n < 0 && errno == EINTR) continue;
+    if (n != sizeof ack || ack.partition >= kJournalPartitions) {
+      ADD_FAILURE() << "bad ack read: " << n;
+      return false;
+    }
+    acks[ack.partition].push_back(ack.ack);
+    ++total;
+  }
+  return true;
+}
+
+TEST(PartitionLogCrash, BatchesAcknowledgedThroughTheJournalSurviveKill9) {
+  ::signal(SIGPIPE, SIG_IGN);
+  char tmpl[] = "/tmp/velocity-fault-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string root = tmpl;
+  std::mt19937 rng(std::random_device{}());
+  std::vector<std::vector<Ack>> acks(kJournalPartitions);
+  size_t total = 0;
+  constexpr int kCycles = 40;
+  for (int cycle = 0; cycle < kCycles; ++cycle) {
+    int fds[2];
+    ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+    const unsigned seed = static_cast<unsigned>(rng());
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      ::close(fds[0]);
+      run_journal_child(root, fds[1], seed);
+    }
+    ::close(fds[1]);
+    const size_t wanted = rng() % 8 == 0 ? 0 : 1 + rng() % 200;
+    const bool alive = read_journal_acks(fds[0], acks, total, total + wanted);
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    read_journal_acks(fds[0], acks, total, SIZE_MAX);
+    ::close(fds[0]);
+    ASSERT_TRUE(alive || (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL))
+        << "child failed on its own, exit status " << WEXITSTATUS(status);
+    auto opened = open_journal_storage(root);
+    ASSERT_TRUE(opened) << "cycle " << cycle << ": " << opened.error().message();
+    for (size_t p = 0; p < kJournalPartitions; ++p) {
+      verify_log(*opened->logs[p], acks[p], cycle);
+      if (HasFatalFailure()) break;
+    }
+    if (HasFatalFailure()) break;
+    // Alternate a clean shutdown (logs closed, journal checkpointed empty) with none.
+    if (cycle % 2 == 0) {
+      for (auto& log : opened->logs) ASSERT_TRUE(log->close());
+      ASSERT_TRUE(opened->journal->close());
+    }
+  }
+  EXPECT_GT(total, static_cast<size_t>(kCycles));
   std::filesystem::remove_all(tmpl);
 }
 

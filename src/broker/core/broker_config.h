@@ -36,6 +36,14 @@ struct BrokerConfig {
   bool sync_on_ack = true;
   // How many partitions' fdatasyncs one flush round may run at once (1 = one after another).
   size_t sync_threads = 8;
+  // With sync_on_ack: every append also goes to one journal shared by all partitions, and an
+  // acks=all round fdatasyncs that one file instead of every partition's segment; segments are
+  // synced at checkpoints (docs/storage.md, "Journal"). Off by default: it did not measure
+  // better yet (bench/reports/2026-11-26-peers.md, "Follow-up: one journal for all partitions").
+  bool journal = false;
+  // A checkpoint starts once the journal holds this many bytes or is this old.
+  uint64_t journal_checkpoint_bytes = 64ull << 20;
+  int64_t journal_checkpoint_ms = 10000;
 
   size_t max_request_bytes = 100 * 1024 * 1024;
   // Request bytes read but not yet answered, over all connections; reading pauses above it.

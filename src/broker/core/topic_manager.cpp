@@ -91,8 +91,9 @@ storage::LogConfig TopicManager::log_config(const TopicConfig& config) const {
 }
 
 Result<std::unique_ptr<TopicManager>> TopicManager::open(storage::Env& env, const BrokerConfig& config,
-                                                         TopicsRecovery* recovery) {
+                                                         TopicsRecovery* recovery, storage::Journal* journal) {
   std::unique_ptr<TopicManager> manager(new TopicManager(env, config));
+  manager->journal_ = journal;
   std::string root = config.data_dir + "/topics";
   if (auto made = env.create_dirs(root); !made) return std::unexpected(made.error());
   auto names = env.list_dir(root);
@@ -148,7 +149,7 @@ Result<std::unique_ptr<Topic>> TopicManager::load_topic(const std::string& name,
 Result<std::unique_ptr<Partition>> TopicManager::open_partition(const Topic& topic, int32_t index,
                                                                 TopicsRecovery* recovery) {
   auto dir = topic_dir(topic.name) + "/" + std::to_string(index);
-  auto opened = storage::PartitionLog::open(env_, dir, log_config(topic.config));
+  auto opened = storage::PartitionLog::open(env_, dir, log_config(topic.config), journal_);
   if (!opened) {
     return fail(opened.error().code, "partition " + topic.name + "-" + std::to_string(index) + ": " +
                                          opened.error().message());
@@ -161,6 +162,10 @@ Result<std::unique_ptr<Partition>> TopicManager::open_partition(const Topic& top
   if (report.bytes_truncated > 0) {
     log::warn("partition {}-{}: recovery truncated {} bytes of torn tail", topic.name, index,
               report.bytes_truncated);
+  }
+  if (report.journal_batches_replayed > 0) {
+    log::info("partition {}-{}: recovery appended {} batches from the journal", topic.name, index,
+              report.journal_batches_replayed);
   }
   auto partition = std::make_unique<Partition>();
   partition->topic = topic.name;

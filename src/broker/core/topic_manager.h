@@ -17,6 +17,7 @@
 #include "broker/core/topic_config.h"
 #include "broker/group/producer_state.h"
 #include "broker/storage/env.h"
+#include "broker/storage/journal.h"
 #include "broker/storage/partition_log.h"
 #include "common/result.h"
 
@@ -64,10 +65,12 @@ class TopicManager {
  public:
   // Opens every topic under `<data_dir>/topics`, recovering each partition's log. A partition
   // that cannot be recovered fails the whole open with a message naming it: serving a topic
-  // with a silently missing partition would lose data.
+  // with a silently missing partition would lose data. With a `journal` (it must outlive the
+  // manager), every log is opened with it: it replays its records and journals its appends.
   [[nodiscard]] static Result<std::unique_ptr<TopicManager>> open(storage::Env& env,
                                                                   const BrokerConfig& config,
-                                                                  TopicsRecovery* recovery);
+                                                                  TopicsRecovery* recovery,
+                                                                  storage::Journal* journal = nullptr);
   ~TopicManager();
 
   Topic* find(const std::string& name);
@@ -105,6 +108,7 @@ class TopicManager {
 
   storage::Env& env_;
   BrokerConfig config_;
+  storage::Journal* journal_ = nullptr;
   group::SystemClock clock_;
   std::map<std::string, std::unique_ptr<Topic>> topics_;
 };

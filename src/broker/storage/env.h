@@ -23,6 +23,10 @@ class File {
   [[nodiscard]] virtual Result<size_t> read_at(uint64_t offset, std::span<std::byte> out) const = 0;
   // fdatasync: everything written so far survives a power loss once this returns.
   [[nodiscard]] virtual Result<void> sync() = 0;
+  // Asks the kernel to start writing the file's dirty pages back without waiting for them
+  // (sync_file_range WRITE), so that a later sync() has less to do. Durability is unchanged:
+  // only sync() makes anything durable. A no-op where not supported.
+  virtual void start_writeback() {}
   // Sets the size; disk blocks reserved past the new size are released.
   [[nodiscard]] virtual Result<void> truncate(uint64_t size) = 0;
   // Reserves disk blocks for [offset, offset + length) without changing size() or content

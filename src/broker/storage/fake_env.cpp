@@ -158,6 +158,19 @@ void FakeEnv::drop_unsynced() {
   for (auto& [path, node] : state_->files) node->content = node->synced;
 }
 
+FakeEnv FakeEnv::crash_image() const {
+  FakeEnv image;
+  std::lock_guard lock(state_->mu);
+  image.state_->dirs = state_->dirs;
+  for (const auto& [path, node] : state_->files) {
+    auto copy = std::make_shared<Node>();
+    copy->content = node->synced;
+    copy->synced = node->synced;
+    image.state_->files.emplace(path, std::move(copy));
+  }
+  return image;
+}
+
 void FakeEnv::fail_writes(bool on) {
   std::lock_guard lock(state_->mu);
   state_->fail_writes = on;

@@ -47,6 +47,9 @@ class FakeEnv final : public Env {
 
   // Power loss: every file's content reverts to what it held at its last sync.
   void drop_unsynced();
+  // What a power loss now would leave, as a separate FakeEnv: the same files and directories,
+  // each holding only its synced content. Callable from a before_sync hook.
+  FakeEnv crash_image() const;
   // While on, writes store only the first half of their data and fail (a torn write).
   void fail_writes(bool on);
   // While on, syncs fail and persist nothing.

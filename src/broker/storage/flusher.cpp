@@ -6,7 +6,7 @@
 
 namespace velocity::storage {
 
-Flusher::Flusher(size_t sync_threads) {
+Flusher::Flusher(size_t sync_threads, Journal* journal) : journal_(journal) {
   // The round thread syncs too, so it needs one helper fewer than the logs it may overlap.
   for (size_t i = 1; i < std::max<size_t>(sync_threads, 1); ++i) helpers_.emplace_back([this] { help(); });
   thread_ = std::thread([this] { run(); });
@@ -60,6 +60,20 @@ void Flusher::sync_and_answer(std::span<Pending> requests) {
   }
 }
 
+void Flusher::journal_round(std::vector<Pending>& round) {
+  auto synced = journal_->sync();
+  size_t kept = 0;
+  for (size_t i = 0; i < round.size(); ++i) {
+    auto& r = round[i];
+    if (!synced || r.log->durable_offset() > r.offset) {
+      r.done(synced);
+    } else if (kept++ != i) {
+      round[kept - 1] = std::move(r);
+    }
+  }
+  round.resize(kept);
+}
+
 bool Flusher::sync_next() {
   std::span<Pending> requests;
   {
@@ -99,6 +113,7 @@ void Flusher::run() {
       if (pending_.empty()) return;  // stopping with nothing left to answer
       round.swap(pending_);
     }
+    if (journal_) journal_round(round);
     // Group by log so each log is synced once per round, however many requests it has.
     std::stable_sort(round.begin(), round.end(),
                      [](const Pending& a, const Pending& b) { return a.log < b.log; });

@@ -5,6 +5,9 @@
 // file system can often fold them into one journal commit), so an acks=all answer waits for
 // the slowest of its partitions' syncs rather than their sum. Callbacks run on the flusher's
 // threads, possibly concurrently for different logs (a server posts them back to its loop).
+// With a Journal, a round is instead one journal sync (write + fdatasync of one file) for all
+// its requests; a request the journal did not cover (a log opened without it) falls back to
+// the log's own sync. A failed journal sync fails every request of its round.
 // Thread-safe. The destructor stops the threads after answering every queued request (with
 // kClosed if it was never synced).
 #pragma once
@@ -18,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "broker/storage/journal.h"
 #include "broker/storage/partition_log.h"
 
 namespace velocity::storage {
@@ -26,8 +30,9 @@ class Flusher {
  public:
   using Callback = std::function<void(Result<void>)>;
 
-  // `sync_threads`: how many logs' syncs one round may run at once (at least 1).
-  explicit Flusher(size_t sync_threads = 8);
+  // `sync_threads`: how many logs' syncs one round may run at once (at least 1). `journal`,
+  // if given, must outlive the flusher.
+  explicit Flusher(size_t sync_threads = 8, Journal* journal = nullptr);
   ~Flusher();
   Flusher(const Flusher&) = delete;
   Flusher& operator=(const Flusher&) = delete;
@@ -49,7 +54,10 @@ class Flusher {
   // Takes the next log's requests of the current round and answers them; false when none left.
   bool sync_next();
   static void sync_and_answer(std::span<Pending> requests);
+  // Syncs the journal once and answers what it covers; leaves the rest in `round`.
+  void journal_round(std::vector<Pending>& round);
 
+  Journal* const journal_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Pending> pending_;  // under mu_

@@ -16,6 +16,11 @@ inline constexpr std::string_view kCleanShutdownFile = "clean-shutdown";
 // The log start offset set by DeleteRecords: 8 bytes big-endian + CRC-32C of those 8 bytes.
 inline constexpr std::string_view kLogStartFile = "log-start-offset";
 
+// The id journal records use for this log (8 bytes big-endian + CRC-32C, like the log start),
+// written once when the log is first opened with a journal. A recreated partition gets a new
+// one, so records of a deleted partition never match it.
+inline constexpr std::string_view kLogIdFile = "log-id";
+
 std::vector<std::byte> encode_log_start(int64_t offset);
 std::optional<int64_t> decode_log_start(std::span<const std::byte> bytes);
 

@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
+#include <random>
 
+#include "broker/storage/journal.h"
 #include "broker/storage/log_files.h"
 #include "broker/storage/partition_log.h"
 #include "common/big_endian.h"
@@ -34,7 +37,83 @@ std::optional<int64_t> segment_base_from_name(std::string_view name) {
   return base;
 }
 
-Result<void> PartitionLog::recover(RecoveryReport& report) {
+Result<void> PartitionLog::load_log_id() {
+  const std::string path = dir_ + "/" + std::string(kLogIdFile);
+  if (auto bytes = read_whole_file(env_, path)) {
+    auto id = decode_log_start(*bytes);
+    // Written atomically and synced before any journal record names it: a bad one is damage,
+    // and guessing an id could replay another log's records here.
+    if (!id)
+      return fail(ErrorCode::kCorrupt,
+                  fmt::format("partition {}: unreadable {}", dir_, kLogIdFile));
+    log_id_ = static_cast<uint64_t>(*id);
+    return {};
+  } else if (bytes.error().code != ErrorCode::kNotFound) {
+    return std::unexpected(bytes.error());
+  }
+  std::random_device device;
+  do {
+    log_id_ = static_cast<uint64_t>(device()) << 32 | device();
+  } while (log_id_ == 0);
+  return write_file_atomically(env_, dir_, std::string(kLogIdFile),
+                               encode_log_start(static_cast<int64_t>(log_id_)),
+                               config_.durability == Durability::kFsync);
+}
+
+// Appends what the journal holds beyond the segments' end: batches acknowledged once the
+// journal was synced, whose segment writes had not reached the disk. Single-threaded (open).
+Result<void> PartitionLog::replay(std::vector<JournalRecord> records, RecoveryReport& report) {
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  for (auto& record : records) {
+    if (record.type == JournalRecordType::kTruncation) {
+      // Batches removed by truncate_to stay removed, even if a record above brought them back.
+      if (record.offset < segments_.back()->next_offset()) {
+        if (auto r = truncate_to(record.offset); !r) return std::unexpected(r.error());
+        report.notes.push_back(fmt::format("journal: truncated to {} again", record.offset));
+      }
+      continue;
+    }
+    std::span<std::byte> bytes(record.batches);
+    for (size_t pos = 0; pos < bytes.size();) {
+      auto h = parse_batch_header(bytes.subspan(pos));
+      if (!h || h->total_size() > bytes.size() - pos ||
+          !validate_batch(bytes.subspan(pos, h->total_size()))) {
+        return fail(ErrorCode::kCorrupt,
+                    fmt::format("partition {}: journal record at offset {} holds an invalid batch",
+                                dir_, record.offset));
+      }
+      const auto batch = bytes.subspan(pos, h->total_size());
+      pos += h->total_size();
+      const int64_t end = segments_.back()->next_offset();
+      // Already in the segments (synced at a roll, or written back by the kernel before the
+      // crash): nothing to do. This is also what keeps a replay from duplicating anything.
+      if (h->last_offset() < end) continue;
+      // A batch must continue the log exactly. A gap means acknowledged batches are in neither
+      // the segments nor the journal: stay offline rather than serve a log with a hole.
+      if (h->base_offset != end) {
+        return fail(ErrorCode::kCorrupt,
+                    fmt::format("partition {}: the journal holds offset {} but the log ends at "
+                                "{}: acknowledged records are missing",
+                                dir_, h->base_offset, end));
+      }
+      const auto& active = segments_.back();
+      if (active->size() > 0 && active->size() + batch.size() > config_.segment_bytes) {
+        if (auto r = roll_locked(now_ms); !r) return r;
+      }
+      if (auto r = segments_.back()->append(batch, now_ms); !r) return r;
+      ++report.journal_batches_replayed;
+    }
+  }
+  if (report.journal_batches_replayed > 0) {
+    report.notes.push_back(fmt::format("journal: appended {} batches the segments had lost",
+                                       report.journal_batches_replayed));
+  }
+  return {};
+}
+
+Result<void> PartitionLog::recover(RecoveryReport& report, Journal* journal) {
   if (auto r = env_.create_dirs(dir_); !r) return r;
   auto names = env_.list_dir(dir_);
   if (!names) return std::unexpected(names.error());
@@ -70,6 +149,20 @@ Result<void> PartitionLog::recover(RecoveryReport& report) {
     }
   }
 
+  // With a journal, everything this log appended since the journal's last checkpoint is in
+  // the journal; what came before was synced by that checkpoint.
+  std::vector<JournalRecord> journaled;
+  std::optional<int64_t> journal_from;
+  if (journal) {
+    if (auto r = load_log_id(); !r) return r;
+    journaled = journal->take_recovered(log_id_);
+    for (const auto& record : journaled) {
+      if (record.type == JournalRecordType::kBatches) {
+        journal_from = std::min(journal_from.value_or(record.offset), record.offset);
+      }
+    }
+  }
+
   std::optional<int64_t> checkpoint;
   if (auto bytes = read_whole_file(env_, dir_ + "/" + std::string(kLogStartFile))) {
     checkpoint = decode_log_start(*bytes);
@@ -93,7 +186,12 @@ Result<void> PartitionLog::recover(RecoveryReport& report) {
       if (!scan.damage.empty()) {
         // Damage followed by a valid batch, or in a sealed segment, is inside data that was
         // (or may have been) acknowledged: quarantine it and keep the partition offline.
-        if (!last || scan.valid_batch_after_damage) {
+        // Except, in the last segment, where the journal holds everything from the damage
+        // on: segments are not synced per acknowledgement then, so a power loss can leave a
+        // hole that the kernel's writeback of later pages made look like mid-log damage. The
+        // journal replay below refills it, or finds a gap and refuses the log.
+        const bool journal_covers = last && journal_from && *journal_from <= segment->next_offset();
+        if (!last || (scan.valid_batch_after_damage && !journal_covers)) {
           auto name = Segment::file_name(bases[i], ".log");
           if (auto r = segment->quarantine(); !r) return r;
           return fail(ErrorCode::kCorrupt,
@@ -128,6 +226,9 @@ Result<void> PartitionLog::recover(RecoveryReport& report) {
     if (!fresh) return std::unexpected(fresh.error());
     segments_.push_back(std::move(*fresh));
     dir_dirty_ = true;
+  }
+  if (journal) {
+    if (auto r = replay(std::move(journaled), report); !r) return r;
   }
   const auto& active = segments_.back();
   active->reserve_ahead(config_.preallocate_bytes, config_.segment_bytes);

@@ -1,6 +1,7 @@
 // PartitionLog maintenance that removes data: retention, truncation, DeleteRecords.
 #include <fmt/format.h>
 
+#include "broker/storage/journal.h"
 #include "broker/storage/log_files.h"
 #include "broker/storage/partition_log.h"
 
@@ -69,7 +70,24 @@ Result<int64_t> PartitionLog::truncate_to(int64_t offset) {
     return std::unexpected(r.error());
   }
   const int64_t new_end = active->next_offset();
+  // The journal may still hold records of the removed batches: a durable truncation record
+  // after them keeps a replay from bringing them back. Appended under mu_ (after this log's
+  // earlier records), synced outside it (the sync advances durable offsets, which must not
+  // wait for a log lock).
+  if (journal_) {
+    if (r = journal_->append_truncation(log_id_, offset); !r) {
+      fence_locked(r.error());
+      return std::unexpected(r.error());
+    }
+  }
   lock.unlock();
+  if (journal_) {
+    if (r = journal_->sync(); !r) {
+      std::unique_lock relock(mu_);
+      fence_locked(r.error());
+      return std::unexpected(r.error());
+    }
+  }
   {
     std::lock_guard d(durable_mu_);
     if (durable_offset_.load() > new_end) durable_offset_.store(new_end);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "broker/storage/journal.h"
+
 #include <algorithm>
 #include <limits>
 
@@ -38,15 +40,24 @@ uint64_t ReadResult::total_bytes() const {
 PartitionLog::PartitionLog(Env& env, std::string dir, LogConfig config)
     : env_(env), dir_(std::move(dir)), config_(clamp(config)) {}
 
-Result<PartitionLog::Opened> PartitionLog::open(Env& env, const std::string& dir,
-                                                LogConfig config) {
+Result<PartitionLog::Opened> PartitionLog::open(Env& env, const std::string& dir, LogConfig config,
+                                                Journal* journal) {
   auto log = std::make_shared<PartitionLog>(env, dir, config);
   RecoveryReport report;
-  if (auto r = log->recover(report); !r) return std::unexpected(r.error());
+  if (auto r = log->recover(report, journal); !r) return std::unexpected(r.error());
+  if (journal) {
+    log->journal_ = journal;
+    journal->attach(log);
+  }
   return Opened{std::move(log), std::move(report)};
 }
 
 std::optional<Error> PartitionLog::write_refusal_locked() const {
+  if (!fence_ && journal_ && journal_->fenced()) {
+    return Error{ErrorCode::kFenced, fmt::format("partition {} refuses writes after a journal "
+                                                 "failure: {}",
+                                                 dir_, journal_->failure()->message())};
+  }
   if (fence_) {
     return Error{ErrorCode::kFenced,
                  fmt::format("partition {} refuses writes after: {}", dir_, fence_->message())};
@@ -115,6 +126,15 @@ Result<AppendResult> PartitionLog::append(std::span<std::byte> batches, int64_t 
   if (auto r = segment->append(batches, now_ms); !r) {
     fence_locked(r.error());
     return std::unexpected(r.error());
+  }
+  // Under mu_, so this log's journal records are in offset order.
+  if (journal_) {
+    if (auto r =
+            journal_->append_batches(weak_from_this(), log_id_, result.base_offset, next, batches);
+        !r) {
+      fence_locked(r.error());
+      return std::unexpected(r.error());
+    }
   }
   result.last_offset = next - 1;
   result.bytes = batches.size();
@@ -228,6 +248,9 @@ Result<void> PartitionLog::sync_now() {
   sync_batch_.clear();
   {
     std::unique_lock lock(mu_);
+    // A journal failure may have lost what this log appended since its last sync, so the
+    // log is fenced with it: its segments could not be trusted to hold the acknowledged data.
+    if (!fence_ && journal_ && journal_->fenced()) fence_locked(*journal_->failure());
     if (fence_) return std::unexpected(*write_refusal_locked());
     target = segments_.back()->next_offset();
     for (const auto& s : segments_) {
@@ -266,6 +289,28 @@ Result<void> PartitionLog::sync_now() {
 
 Result<void> PartitionLog::sync() {
   return sync_now();
+}
+
+void PartitionLog::start_writeback() {
+  std::vector<std::shared_ptr<File>> dirty;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& s : segments_) {
+      if (s->size() > s->synced_size()) dirty.push_back(s->log_file());
+    }
+  }
+  for (const auto& file : dirty) file->start_writeback();
+}
+
+void PartitionLog::note_durable(int64_t next_offset) {
+  {
+    std::lock_guard d(durable_mu_);
+    if (fenced_.load(std::memory_order_acquire)) return;
+    if (next_offset > durable_offset_.load()) {
+      durable_offset_.store(next_offset, std::memory_order_release);
+    }
+  }
+  durable_cv_.notify_all();
 }
 
 Result<void> PartitionLog::wait_durable(int64_t offset) {

@@ -8,6 +8,9 @@
 // runs outside `mu_` under `sync_mu_`, so appends continue while a sync is in flight; the
 // group-commit state (`durable_mu_`, `durable_cv_`) lets one waiter sync for all of them.
 // A failed write or sync fences the log: later appends and syncs fail with kFenced, reads work.
+//
+// With a Journal (journal.h), every append is also buffered in the journal, whose sync makes
+// it durable (note_durable); sync() still fdatasyncs the segments (the journal's checkpoints).
 #pragma once
 
 #include <atomic>
@@ -23,19 +26,23 @@
 #include <vector>
 
 #include "broker/storage/env.h"
+#include "broker/storage/journal_format.h"
 #include "broker/storage/log_config.h"
 #include "broker/storage/record_batch.h"
 #include "broker/storage/segment.h"
 
 namespace velocity::storage {
 
+class Journal;
+
 // What open() found and did.
 struct RecoveryReport {
   bool clean_shutdown = false;  // a clean marker was present: nothing was scanned
   int segments_opened = 0;
-  int segments_scanned = 0;        // read batch by batch with CRC checks
-  uint64_t bytes_truncated = 0;    // torn or zero-filled tail removed
-  std::vector<std::string> notes;  // one line per decision, e.g. why bytes were dropped
+  int segments_scanned = 0;               // read batch by batch with CRC checks
+  uint64_t bytes_truncated = 0;           // torn or zero-filled tail removed
+  uint64_t journal_batches_replayed = 0;  // appended from the journal after the scan
+  std::vector<std::string> notes;         // one line per decision, e.g. why bytes were dropped
 };
 
 struct AppendResult {
@@ -65,7 +72,7 @@ struct ReadResult {
   uint64_t total_bytes() const;
 };
 
-class PartitionLog {
+class PartitionLog : public std::enable_shared_from_this<PartitionLog> {
  public:
   struct Opened {
     std::shared_ptr<PartitionLog> log;
@@ -73,7 +80,11 @@ class PartitionLog {
   };
   // Opens (creating if needed) the partition in `dir`. kCorrupt if a segment is damaged
   // before its tail (it is renamed *.log.corrupt) or a quarantined segment is present.
-  [[nodiscard]] static Result<Opened> open(Env& env, const std::string& dir, LogConfig config);
+  // With a `journal` (which must outlive the log), the log gets a stable id (the `log-id`
+  // file), takes its recovered journal records and appends the batches its segments lost
+  // (kCorrupt if they do not continue the log), and journals every later append.
+  [[nodiscard]] static Result<Opened> open(Env& env, const std::string& dir, LogConfig config,
+                                           Journal* journal = nullptr);
 
   // Checks every batch in `batches` (several concatenated v2 batches; kCorrupt, kUnsupported,
   // kTooLarge, kInvalidArgument for recordCount < 1), then assigns offsets by rewriting each
@@ -102,6 +113,11 @@ class PartitionLog {
   // Makes everything appended so far durable (fdatasync of dirty segments, the directory when
   // files were created or removed), then advances durable_offset().
   [[nodiscard]] Result<void> sync();
+  // Starts writeback of the segments' unsynced bytes without waiting (the journal calls it
+  // between checkpoints, so a checkpoint's fdatasync finds little left to write).
+  void start_writeback();
+  // The journal made everything before `next_offset` durable.
+  void note_durable(int64_t next_offset);
   // Blocks until `offset` is durable. Concurrent callers share syncs: one of them performs it
   // for everything appended so far while the others wait for its outcome.
   [[nodiscard]] Result<void> wait_durable(int64_t offset);
@@ -120,11 +136,15 @@ class PartitionLog {
   [[nodiscard]] Result<void> close();
 
   const std::string& dir() const { return dir_; }
+  // The id journal records carry for this log (0 without a journal).
+  uint64_t log_id() const { return log_id_; }
 
   PartitionLog(Env& env, std::string dir, LogConfig config);
 
  private:
-  [[nodiscard]] Result<void> recover(RecoveryReport& report);
+  [[nodiscard]] Result<void> recover(RecoveryReport& report, Journal* journal);
+  [[nodiscard]] Result<void> load_log_id();
+  [[nodiscard]] Result<void> replay(std::vector<JournalRecord> records, RecoveryReport& report);
   [[nodiscard]] Result<void> roll_locked(int64_t now_ms);
   [[nodiscard]] Result<void> delete_segment_locked(size_t index);
   [[nodiscard]] Result<void> sync_now();
@@ -137,6 +157,8 @@ class PartitionLog {
   Env& env_;
   const std::string dir_;
   const LogConfig config_;
+  Journal* journal_ = nullptr;  // set once open() recovered the log
+  uint64_t log_id_ = 0;
 
   mutable std::shared_mutex mu_;
   std::vector<std::shared_ptr<Segment>> segments_;  // by base offset; back() is active
