@@ -38,6 +38,9 @@ CREATE INDEX IF NOT EXISTS velocity_outbox_published ON velocity_outbox (publish
 // commit order, as SQLite's single writer gives for free.
 constexpr std::string_view kAddOrderLock = "SELECT pg_advisory_xact_lock(7305747128)";
 
+constexpr std::string_view kInsert =
+    "INSERT INTO velocity_outbox (topic, key, payload, headers, created_ms) VALUES (?, ?, ?, ?, ?)";
+
 // ids as a PostgreSQL array literal, bound as one parameter.
 std::string id_array(std::span<const int64_t> ids) {
   std::string out = "{";
@@ -63,15 +66,13 @@ class SqlOutboxStore final : public OutboxStore {
     if (!postgres_) {
       // Not RETURNING: SQLite collects returned rows in a temporary b-tree, which costs about
       // as much as the insert itself; the connection's last rowid is the id.
-      auto inserted = tx.execute(
-          "INSERT INTO velocity_outbox (topic, key, payload, headers, created_ms) VALUES (?, ?, ?, ?, ?)",
-          message.topic, Blob{message.key}, Blob{message.payload}, Blob{headers}, store::to_ms(now));
+      auto inserted = tx.execute(kInsert, message.topic, Blob{message.key}, Blob{message.payload}, Blob{headers},
+                                 store::to_ms(now));
       if (!inserted) return std::unexpected(inserted.error());
       return tx.last_insert_id();
     }
-    auto stmt = tx.query(
-        "INSERT INTO velocity_outbox (topic, key, payload, headers, created_ms) VALUES (?, ?, ?, ?, ?) RETURNING id",
-        message.topic, Blob{message.key}, Blob{message.payload}, Blob{headers}, store::to_ms(now));
+    auto stmt = tx.query(std::string(kInsert) + " RETURNING id", message.topic, Blob{message.key},
+                         Blob{message.payload}, Blob{headers}, store::to_ms(now));
     if (!stmt) return std::unexpected(stmt.error());
     auto row = stmt->next();
     if (!row) return std::unexpected(row.error());
