@@ -211,7 +211,7 @@ Check outboxes_empty(Store& store) {
   Check c{"outboxes drained"};
   int64_t total = 0;
   for (const char* service : kServices) {
-    auto rows = store.query(c, service, "SELECT COUNT(*) FROM velocity_outbox WHERE published_ms IS NULL");
+    auto rows = store.query(c, service, "SELECT COUNT(*) FROM velocity_outbox_queue");
     if (!rows || rows->empty()) continue;
     const int64_t pending = to_int((*rows)[0][0]);
     total += pending;

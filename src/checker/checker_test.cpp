@@ -5,12 +5,11 @@
 
 #include <random>
 
+#include "velocity/outbox.h"
+
 namespace velocity::checker {
 namespace {
 
-// The columns the checker reads, in the shape the services create them.
-constexpr const char* kOutbox =
-    "CREATE TABLE velocity_outbox (id INTEGER PRIMARY KEY, topic TEXT, published_ms INTEGER);";
 
 class CheckerTest : public ::testing::Test {
  protected:
@@ -34,7 +33,8 @@ class CheckerTest : public ::testing::Test {
     };
     for (const auto& [service, schema] : schemas) {
       std::filesystem::create_directories(dir_ / service);
-      exec(service, std::string(kOutbox) + schema);
+      add_to_outbox(service, 0);
+      exec(service, schema);
     }
     // A consistent store: one completed order (2 units shipped), one cancelled and refunded.
     exec("orders", "INSERT INTO orders VALUES ('o1', 'completed'), ('o2', 'cancelled');");
@@ -58,6 +58,20 @@ class CheckerTest : public ::testing::Test {
     char* error = nullptr;
     ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
     sqlite3_close(db);
+  }
+
+  // Creates the service's outbox as services do (the toolkit's store), with `pending` rows in it.
+  void add_to_outbox(const std::string& service, int pending) {
+    auto db = Database::open(dir_ / service / (service + ".db"));
+    ASSERT_TRUE(db) << db.error().message();
+    auto outbox = make_outbox_store(**db);
+    ASSERT_TRUE(outbox) << outbox.error().message();
+    for (int i = 0; i < pending; ++i) {
+      auto tx = (*outbox)->begin();
+      ASSERT_TRUE(tx);
+      ASSERT_TRUE((*outbox)->add(*tx, Message{.topic = "shop.carts", .key = "c", .payload = "{}"}));
+      ASSERT_TRUE(tx->commit());
+    }
   }
 
   const Check& find(const Verdict& v, const std::string& name) {
@@ -97,7 +111,7 @@ TEST_F(CheckerTest, AnOrderInFlightAndAnUnrefundedCancelAreReported) {
 
 TEST_F(CheckerTest, AMissingOrDuplicateEmailAndAPendingOutboxAreReported) {
   exec("notifications", "DELETE FROM emails WHERE email_id = 'e3';");
-  exec("cart", "INSERT INTO velocity_outbox (topic, published_ms) VALUES ('shop.carts', NULL);");
+  add_to_outbox("cart", 1);
   const auto verdict = check_store(dir_);
   const auto& emails = find(verdict, "one email per triggering event");
   ASSERT_FALSE(emails.ok);

@@ -23,12 +23,16 @@ OutboxBacklogRow read_outbox_backlog(const std::filesystem::path& data_dir, cons
     b.error = error;
     return b;
   }
+  // The toolkit's outbox layout (docs/toolkit-store.md): the rows, and the queue of the ids not
+  // yet published.
   auto pending = db->rows(
-      "SELECT COUNT(*), MIN(created_ms), COALESCE(MAX(attempts), 0) FROM velocity_outbox "
-      "WHERE published_ms IS NULL",
+      "SELECT COUNT(*), MIN(o.created_ms), COALESCE(MAX(o.attempts), 0) FROM velocity_outbox_queue q "
+      "JOIN velocity_outbox o ON o.id = q.id",
       error);
-  auto published = pending ? db->rows("SELECT COUNT(*) FROM velocity_outbox WHERE published_ms IS NOT NULL", error)
-                           : std::nullopt;
+  auto published =
+      pending ? db->rows("SELECT (SELECT COUNT(*) FROM velocity_outbox) - (SELECT COUNT(*) FROM velocity_outbox_queue)",
+                         error)
+              : std::nullopt;
   if (!pending || !published || pending->size() != 1 || published->size() != 1 || pending->front().size() != 3 ||
       published->front().size() != 1) {
     b.error = path.string() + ": " + (error.empty() ? "unexpected answer" : error);

@@ -6,14 +6,13 @@
 #include <fstream>
 #include <random>
 
+#include "velocity/outbox.h"
+
 namespace velocity::checker {
 namespace {
 
-// The columns `velocity outbox` reads, in the shape the services create them.
-constexpr const char* kOutbox =
-    "CREATE TABLE velocity_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, key BLOB NOT NULL,"
-    " payload BLOB NOT NULL, headers BLOB NOT NULL, created_ms INTEGER NOT NULL, published_ms INTEGER,"
-    " attempts INTEGER NOT NULL DEFAULT 0);";
+using std::chrono::milliseconds;
+const auto at_ms = [](int64_t ms) { return StoreClock::time_point(milliseconds(ms)); };
 
 class OutboxBacklogTest : public ::testing::Test {
  protected:
@@ -38,10 +37,27 @@ class OutboxBacklogTest : public ::testing::Test {
 };
 
 TEST_F(OutboxBacklogTest, CountsPendingRowsTheOldestAgeAndPublishedRowsAwaitingCleanUp) {
-  make_db("orders", std::string(kOutbox) +
-                        "INSERT INTO velocity_outbox (topic, key, payload, headers, created_ms, published_ms, attempts)"
-                        " VALUES ('t', x'', x'', x'', 1000, NULL, 0), ('t', x'', x'', x'', 4000, NULL, 3),"
-                        " ('t', x'', x'', x'', 500, 700, 0), ('t', x'', x'', x'', 600, 800, 1);");
+  // Written by the toolkit's own store, as a service writes it.
+  std::filesystem::create_directories(dir_ / "orders");
+  {
+    auto db = Database::open(dir_ / "orders" / "orders.db");
+    ASSERT_TRUE(db) << db.error().message();
+    auto outbox = make_outbox_store(**db);
+    ASSERT_TRUE(outbox) << outbox.error().message();
+    std::vector<int64_t> ids;
+    for (int64_t created : {1000, 4000, 500, 600}) {
+      auto tx = (*outbox)->begin();
+      ASSERT_TRUE(tx);
+      auto id = (*outbox)->add(*tx, Message{.topic = "t", .key = "k", .payload = "{}"}, at_ms(created));
+      ASSERT_TRUE(id);
+      ASSERT_TRUE(tx->commit());
+      ids.push_back(*id);
+    }
+    const std::vector<int64_t> failing{ids[1]};
+    for (int attempt = 0; attempt < 3; ++attempt) ASSERT_TRUE((*outbox)->record_failure(failing));
+    const std::vector<int64_t> published{ids[2], ids[3]};
+    ASSERT_TRUE((*outbox)->mark_published(published, at_ms(800)));
+  }
   const auto backlog = read_outbox_backlog(dir_, "orders", 61'000);
   ASSERT_FALSE(backlog.error) << *backlog.error;
   EXPECT_EQ(backlog.service, "orders");
@@ -53,7 +69,12 @@ TEST_F(OutboxBacklogTest, CountsPendingRowsTheOldestAgeAndPublishedRowsAwaitingC
 }
 
 TEST_F(OutboxBacklogTest, AnEmptyOutboxHasNoAge) {
-  make_db("cart", kOutbox);
+  std::filesystem::create_directories(dir_ / "cart");
+  {
+    auto db = Database::open(dir_ / "cart" / "cart.db");
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(make_outbox_store(**db));
+  }
   const auto backlog = read_outbox_backlog(dir_, "cart", 61'000);
   ASSERT_FALSE(backlog.error);
   EXPECT_EQ(backlog.pending, 0);

@@ -92,18 +92,16 @@ class SqliteEngine final : public Engine {
     sqlite3_close_v2(db_);
   }
 
+  // BEGIN and COMMIT run as cached statements too: sqlite3_exec would parse them every time.
   Result<void> begin() override {
-    int rc = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) return std::unexpected(error("begin transaction", rc));
+    if (auto r = execute("BEGIN IMMEDIATE", {}); !r) return std::unexpected(r.error());
     return {};
   }
 
   Result<void> commit() override {
-    int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) {
-      Error e = error("commit", rc);
+    if (auto r = execute("COMMIT", {}); !r) {
       rollback();
-      return std::unexpected(std::move(e));
+      return std::unexpected(r.error());
     }
     return {};
   }
@@ -223,8 +221,9 @@ Result<std::unique_ptr<Rows>> SqliteEngine::query(std::string_view sql,
 Result<std::unique_ptr<Engine>> open_sqlite_engine(const std::filesystem::path& path,
                                                    const DatabaseOptions& options) {
   sqlite3* raw = nullptr;
-  // FULLMUTEX is belt and braces: Database's own mutex already serialises use of the connection.
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+  // NOMUTEX: Database's own mutex serialises every use of the connection, so SQLite's per-call
+  // locking would only add cost.
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);

@@ -168,6 +168,59 @@ TEST_P(StoreConformance, OutboxCleanupDeletesOnlyRowsPublishedBeforeCutoff) {
   EXPECT_EQ(outbox_->backlog(kT0 + 1h)->pending, 1);
 }
 
+TEST_P(StoreConformance, OutboxCleanupKeepsAPendingRowBetweenPublishedOnes) {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(add("k", std::to_string(i)));
+  std::vector<int64_t> around{ids[4], ids[0], ids[3], ids[1]};
+  ASSERT_TRUE(outbox_->mark_published(around, kT0));
+  EXPECT_EQ(outbox_->delete_published_before(kT0 + 1s).value_or(-1), 4);
+  EXPECT_EQ(pending_ids(), std::vector<int64_t>{ids[2]});
+}
+
+// An outbox written before published state moved out of the rows: a published_ms column and two
+// partial indexes over it. Opening it keeps what was pending pending, in order, and what was
+// published subject to retention by its publish time.
+TEST_P(StoreConformance, OutboxWithAPublishedColumnIsMigratedOnOpen) {
+  ASSERT_TRUE(db_->execute_script(R"sql(
+DROP TABLE velocity_outbox_queue;
+DROP TABLE velocity_outbox_sent;
+DROP TABLE velocity_outbox;
+CREATE TABLE velocity_outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, key BLOB NOT NULL, payload BLOB NOT NULL,
+  headers BLOB NOT NULL, created_ms INTEGER NOT NULL, published_ms INTEGER, attempts INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX velocity_outbox_pending ON velocity_outbox (id) WHERE published_ms IS NULL;
+CREATE INDEX velocity_outbox_published ON velocity_outbox (published_ms) WHERE published_ms IS NOT NULL;
+INSERT INTO velocity_outbox (topic, key, payload, headers, created_ms, published_ms, attempts) VALUES
+  ('orders', 'a', '1', '', 1700000000000, 1700000001000, 0),
+  ('orders', 'b', '2', '', 1700000000000, NULL, 2),
+  ('orders', 'c', '3', '', 1700000002000, 1700000005000, 0),
+  ('orders', 'd', '4', '', 1700000003000, NULL, 0);
+)sql"));
+  for (int open = 0; open < 2; ++open) {  // the second open finds nothing to migrate
+    auto reopened = make_outbox_store(*db_);
+    ASSERT_TRUE(reopened) << reopened.error().message();
+    outbox_ = std::move(*reopened);
+  }
+  auto rows = outbox_->pending(10);
+  ASSERT_TRUE(rows) << rows.error().message();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].message.key, "b");
+  EXPECT_EQ((*rows)[0].attempts, 2);
+  EXPECT_EQ((*rows)[1].message.key, "d");
+  auto backlog = outbox_->backlog(kT0 + 10s);
+  ASSERT_TRUE(backlog);
+  EXPECT_EQ(backlog->pending, 2);
+  EXPECT_EQ(backlog->oldest_age, 10s);
+
+  EXPECT_EQ(outbox_->delete_published_before(kT0 + 2s).value_or(-1), 1);  // a
+  EXPECT_EQ(outbox_->delete_published_before(kT0 + 6s).value_or(-1), 1);  // c
+  const int64_t e = add("e", "5");
+  EXPECT_GT(e, (*rows)[1].id);
+  std::vector<int64_t> published{(*rows)[0].id, e};
+  ASSERT_TRUE(outbox_->mark_published(published, kT0 + 7s));
+  EXPECT_EQ(pending_ids(), std::vector<int64_t>{(*rows)[1].id});
+}
+
 TEST_P(StoreConformance, OutboxIdsKeepIncreasingAfterCleanupEmptiesTheTable) {
   int64_t a = add("k", "1");
   std::vector<int64_t> ids{a};
