@@ -14,6 +14,12 @@
 #include "toolkit/store/store_test_util.h"
 #include "velocity/memory_bus.h"
 
+#if VELOCITY_USE_JEMALLOC
+#include <jemalloc/jemalloc.h>
+
+#include <cstdlib>
+#endif
+
 namespace velocity {
 namespace {
 
@@ -221,6 +227,34 @@ TEST_F(ServiceHttpTest, RoutesTakePathParametersAndOnlyTrustTheCustomerHeaderWit
   EXPECT_EQ(http(port, "GET", "/readyz").status, 200);
   EXPECT_EQ(http(port, "DELETE", "/api/greeter/names").status, 405);
 }
+
+#if VELOCITY_USE_JEMALLOC
+// A process built on Service allocates through jemalloc: its statistics move when this process
+// calls plain malloc (a linker that dropped the library would leave glibc's malloc in charge,
+// and mallctl would then not see the allocation).
+TEST(ServiceAllocator, MallocIsJemalloc) {
+  const char* version = nullptr;
+  size_t size = sizeof(version);
+  ASSERT_EQ(mallctl("version", &version, &size, nullptr, 0), 0);
+  EXPECT_EQ(std::string(version).substr(0, 2), "5.");
+
+  auto allocated = [] {
+    uint64_t epoch = 1;
+    size_t epoch_size = sizeof(epoch);
+    EXPECT_EQ(mallctl("epoch", &epoch, &epoch_size, &epoch, epoch_size), 0);
+    size_t bytes = 0;
+    size_t bytes_size = sizeof(bytes);
+    EXPECT_EQ(mallctl("stats.allocated", &bytes, &bytes_size, nullptr, 0), 0);
+    return bytes;
+  };
+  const size_t before = allocated();
+  static void* volatile block = nullptr;  // volatile: the malloc/free pair cannot be elided
+  block = std::malloc(64 << 20);
+  ASSERT_NE(block, nullptr);
+  EXPECT_GE(allocated(), before + (64 << 20));
+  std::free(block);
+}
+#endif
 
 TEST(ServiceConfigTest, ReadsTheEnvironmentAndNamesABadValue) {
   auto config = ServiceConfig::from_env("orders", "127.0.0.1:8084",
