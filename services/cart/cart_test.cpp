@@ -10,6 +10,7 @@
 #include "velocity/memory_bus.h"
 #include "toolkit/service/test_kit.h"
 #include "toolkit/store/postgres_test_server.h"
+#include "toolkit/store/store_test_util.h"
 
 namespace cart {
 namespace {
@@ -365,9 +366,7 @@ TEST_P(CartTest, TheReplicaFollowsProductUpdatesButNotOlderOnes) {
 
 INSTANTIATE_TEST_SUITE_P(Engines, CartTest,
                          ::testing::Values(velocity::SqlDialect::kSqlite, velocity::SqlDialect::kPostgres),
-                         [](const ::testing::TestParamInfo<velocity::SqlDialect>& engine) {
-                           return engine.param == velocity::SqlDialect::kPostgres ? "Postgres" : "Sqlite";
-                         });
+                         velocity::testing::engine_name);
 
 }  // namespace
 }  // namespace cart

@@ -14,6 +14,7 @@
 #include "velocity/memory_bus.h"
 #include "toolkit/service/test_kit.h"
 #include "toolkit/store/postgres_test_server.h"
+#include "toolkit/store/store_test_util.h"
 
 namespace orders {
 namespace {
@@ -622,14 +623,10 @@ TEST(OrdersOptionsTest, ReadTheOrderTimeoutFromTheEnvironment) {
 
 INSTANTIATE_TEST_SUITE_P(Engines, OrdersTest,
                          ::testing::Values(velocity::SqlDialect::kSqlite, velocity::SqlDialect::kPostgres),
-                         [](const ::testing::TestParamInfo<velocity::SqlDialect>& engine) {
-                           return engine.param == velocity::SqlDialect::kPostgres ? "Postgres" : "Sqlite";
-                         });
+                         velocity::testing::engine_name);
 INSTANTIATE_TEST_SUITE_P(Engines, OrdersTimeoutTest,
                          ::testing::Values(velocity::SqlDialect::kSqlite, velocity::SqlDialect::kPostgres),
-                         [](const ::testing::TestParamInfo<velocity::SqlDialect>& engine) {
-                           return engine.param == velocity::SqlDialect::kPostgres ? "Postgres" : "Sqlite";
-                         });
+                         velocity::testing::engine_name);
 
 }  // namespace
 }  // namespace orders

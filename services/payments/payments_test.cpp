@@ -14,6 +14,7 @@
 #include "velocity/memory_bus.h"
 #include "toolkit/service/test_kit.h"
 #include "toolkit/store/postgres_test_server.h"
+#include "toolkit/store/store_test_util.h"
 
 namespace payments {
 namespace {
@@ -280,9 +281,7 @@ TEST_P(PaymentsTest, AReservationWithoutAnOrderIdIsDeadLettered) {
 
 INSTANTIATE_TEST_SUITE_P(Engines, PaymentsTest,
                          ::testing::Values(velocity::SqlDialect::kSqlite, velocity::SqlDialect::kPostgres),
-                         [](const ::testing::TestParamInfo<velocity::SqlDialect>& engine) {
-                           return engine.param == velocity::SqlDialect::kPostgres ? "Postgres" : "Sqlite";
-                         });
+                         velocity::testing::engine_name);
 
 }  // namespace
 }  // namespace payments

@@ -9,6 +9,7 @@
 #include "velocity/memory_bus.h"
 #include "toolkit/service/test_kit.h"
 #include "toolkit/store/postgres_test_server.h"
+#include "toolkit/store/store_test_util.h"
 
 namespace shipping {
 namespace {
@@ -353,9 +354,7 @@ TEST(ShippingOptionsTest, ReadsTheDelaysFromTheEnvironmentAndNamesABadOne) {
 
 INSTANTIATE_TEST_SUITE_P(Engines, ShippingTest,
                          ::testing::Values(velocity::SqlDialect::kSqlite, velocity::SqlDialect::kPostgres),
-                         [](const ::testing::TestParamInfo<velocity::SqlDialect>& engine) {
-                           return engine.param == velocity::SqlDialect::kPostgres ? "Postgres" : "Sqlite";
-                         });
+                         velocity::testing::engine_name);
 
 }  // namespace
 }  // namespace shipping

@@ -11,6 +11,7 @@
 #include "velocity/memory_bus.h"
 #include "toolkit/service/test_kit.h"
 #include "toolkit/store/postgres_test_server.h"
+#include "toolkit/store/store_test_util.h"
 
 namespace users {
 namespace {
@@ -362,9 +363,7 @@ TEST(UsersOptionsTest, ATtlBelowOneSecondIsRejectedNamingTheVariable) {
 
 INSTANTIATE_TEST_SUITE_P(Engines, UsersTest,
                          ::testing::Values(velocity::SqlDialect::kSqlite, velocity::SqlDialect::kPostgres),
-                         [](const ::testing::TestParamInfo<velocity::SqlDialect>& engine) {
-                           return engine.param == velocity::SqlDialect::kPostgres ? "Postgres" : "Sqlite";
-                         });
+                         velocity::testing::engine_name);
 
 }  // namespace
 }  // namespace users
