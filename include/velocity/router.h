@@ -10,11 +10,13 @@
 #pragma once
 
 #include <chrono>
+#include <exception>
 #include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "velocity/bus.h"
@@ -66,6 +68,20 @@ struct RouterOptions {
   // With batch_with(): at most this many events per batch (1 turns batching off).
   size_t max_batch = 256;
 };
+
+// Calls `call` (a handler, directly or through a batch) and turns an exception it throws into a
+// kInternal error: a throwing handler fails its event like any other error, and the thread
+// that called it keeps serving.
+template <typename Call>
+Result<void> call_guarded(Call&& call) {
+  try {
+    return std::forward<Call>(call)();
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::kInternal, std::string("handler threw: ") + e.what());
+  } catch (...) {
+    return fail(ErrorCode::kInternal, "handler threw a non-exception");
+  }
+}
 
 // Group commit: the effects of several handler calls made durable at once. The router opens a
 // batch when a worker finds more than one event ready (never waiting for more), runs each

@@ -223,24 +223,11 @@ void Router::Impl::on_delivery(Delivery delivery) {
 }
 
 Result<void> Router::Impl::call(const Handler& handler, const Event& event) {
-  // Exceptions stop here: the event fails like any other error and the worker keeps serving.
-  try {
-    return handler(event);
-  } catch (const std::exception& e) {
-    return fail(ErrorCode::kInternal, std::string("handler threw: ") + e.what());
-  } catch (...) {
-    return fail(ErrorCode::kInternal, "handler threw a non-exception");
-  }
+  return call_guarded([&] { return handler(event); });
 }
 
 Result<void> Router::Impl::call_in(HandlerBatch& batch, const Handler& handler, const Event& event) {
-  try {
-    return batch.run(event, handler);
-  } catch (const std::exception& e) {
-    return fail(ErrorCode::kInternal, std::string("handler threw: ") + e.what());
-  } catch (...) {
-    return fail(ErrorCode::kInternal, "handler threw a non-exception");
-  }
+  return call_guarded([&] { return batch.run(event, handler); });
 }
 
 bool Router::Impl::wait_backoff(int failed_attempts) {

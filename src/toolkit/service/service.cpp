@@ -106,14 +106,7 @@ class InboxHandlerBatch final : public HandlerBatch {
     }
     batch_.emplace(std::move(*fresh));
     for (const auto& [event, handler] : ran_) {
-      Result<void> again;
-      try {
-        again = run_in_batch(*event, *handler);
-      } catch (const std::exception& e) {
-        again = fail(ErrorCode::kInternal, std::string("handler threw: ") + e.what());
-      } catch (...) {
-        again = fail(ErrorCode::kInternal, "handler threw a non-exception");
-      }
+      Result<void> again = call_guarded([&] { return run_in_batch(*event, *handler); });
       if (!again) {
         broken_ = Error{again.error().code, "batch: event " + event->id +
                                                 " failed when run again after another event failed: " +
