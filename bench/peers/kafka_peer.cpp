@@ -170,6 +170,7 @@ class KafkaPeer final : public PeerClient {
     int64_t sent = 0;
     int64_t measured = 0;
     const int64_t cap = saturation_backlog(options.rate);
+    const int64_t tick_ns = int64_t{options.send_tick_us} * 1000;
     bool saturated = false;
     int64_t stopped = end;
     int64_t acked_at_stop = 0;
@@ -198,7 +199,7 @@ class KafkaPeer final : public PeerClient {
         if (scheduled >= record_from) ++measured;
       }
       rd_kafka_poll(client->get(), 0);
-      sleep_until_ns(std::min(schedule.send_time(sent), end));
+      sleep_until_ns(std::min(std::max(schedule.send_time(sent), now + tick_ns), end));
     }
     acked_at_stop = deliveries.acked;
     rd_kafka_flush(client->get(), 60000);

@@ -92,6 +92,10 @@ int main(int argc, char** argv) {
   run_command->add_option("--rate", options.rate, "rate: messages per second")
       ->check(CLI::PositiveNumber);
   run_command->add_option("--warmup", options.warmup_seconds, "rate: leading seconds not recorded");
+  run_command
+      ->add_option("--send-tick-us", options.send_tick_us,
+                   "rate (Kafka): wake the producer at most once per this many µs (0 = per message)")
+      ->check(CLI::Range(0, 100000));
 
   CLI11_PARSE(app, argc, argv);
 

@@ -28,6 +28,10 @@ struct RunOptions {
   int window = 1024;          // pipelined: messages awaiting their ack at most (Redis, NATS)
   double rate = 50000;        // fixed-rate run: messages per second
   double warmup_seconds = 1;  // fixed-rate run: leading time whose samples are dropped
+  // Fixed-rate run (Kafka): the producing thread wakes at most once per this many µs and sends
+  // every message due by then (0 = it sleeps until each message's own send time). Latencies
+  // still count from each message's scheduled time, so a late send is charged to the result.
+  int send_tick_us = 0;
 };
 
 class PeerClient {
