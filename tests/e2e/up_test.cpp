@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -75,9 +76,17 @@ TEST(VelocityUp, RunsTheStoreRestartsAKilledServiceAndStopsCleanlyOnSigterm) {
   auto up = supervisor::Process::spawn(spec, [&out](std::string_view line) { out.add(line); });
   ASSERT_TRUE(up) << up.error().message();
 
-  ASSERT_TRUE(eventually([&] { return out.contains("the store is open:  http://127.0.0.1:" + std::to_string(http_port)); },
-                         120s))
+  // Stops waiting as soon as `velocity up` ends (e.g. a fixed service port held by another
+  // run): its own message says why.
+  std::optional<supervisor::ExitStatus> ended;
+  ASSERT_TRUE(eventually(
+      [&] {
+        ended = (*up)->poll();
+        return ended || out.contains("the store is open:  http://127.0.0.1:" + std::to_string(http_port));
+      },
+      120s))
       << out.text();
+  ASSERT_FALSE(ended) << "velocity up " << ended->describe() << " before the store opened:\n" << out.text();
   EXPECT_TRUE(out.contains("(.eml files)")) << out.text();
   const auto page = http(http_port, "GET", "/");
   EXPECT_EQ(page.status, 200);
