@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <random>
 #include <thread>
@@ -40,6 +41,17 @@ LogConfig test_config() {
   return config;
 }
 
+// A batch of 1-5 records with values of 50-3049 bytes, drawn from `rng`, in `bytes`.
+void random_batch(std::mt19937& rng, std::vector<std::byte>& bytes) {
+  BatchSpec spec;
+  spec.record_count = 1 + static_cast<int32_t>(rng() % 5);
+  spec.value_size = 50 + rng() % 3000;
+  spec.base_timestamp = static_cast<int64_t>(rng() % 100000);
+  spec.fill_seed = static_cast<uint8_t>(rng());
+  bytes.clear();
+  append_batch(bytes, spec);
+}
+
 [[noreturn]] void run_child(const std::string& dir, int ack_fd, unsigned seed) {
   auto opened = PartitionLog::open(posix_env(), dir, test_config());
   if (!opened) _exit(3);
@@ -50,13 +62,7 @@ LogConfig test_config() {
       std::mt19937 rng(seed * 31 + t);
       std::vector<std::byte> bytes;
       for (;;) {
-        BatchSpec spec;
-        spec.record_count = 1 + static_cast<int32_t>(rng() % 5);
-        spec.value_size = 50 + rng() % 3000;
-        spec.base_timestamp = static_cast<int64_t>(rng() % 100000);
-        spec.fill_seed = static_cast<uint8_t>(rng());
-        bytes.clear();
-        append_batch(bytes, spec);
+        random_batch(rng, bytes);
         auto appended = log->append(bytes, 0);
         if (!appended) _exit(4);
         if (!log->wait_durable(appended->last_offset)) _exit(5);
@@ -134,6 +140,32 @@ void verify(const std::string& dir, const std::vector<Ack>& acks, int cycle) {
   }
 }
 
+// One crash cycle: forks a child running `child(ack_fd)` (it never returns), reads `wanted` of its
+// acks through `read(fd, wanted)` (false when the pipe ended first), kills it with SIGKILL, then
+// reads what is left in the pipe (`read(fd, SIZE_MAX)`): those acks came before the kill and
+// count too. Fails if the child ended on its own.
+void kill_child_after(size_t wanted, const std::function<void(int ack_fd)>& child,
+                      const std::function<bool(int fd, size_t wanted)>& read) {
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(fds[0]);
+    child(fds[1]);
+    _exit(7);
+  }
+  ::close(fds[1]);
+  const bool alive = read(fds[0], wanted);
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  read(fds[0], SIZE_MAX);
+  ::close(fds[0]);
+  ASSERT_TRUE(alive || (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL))
+      << "child failed on its own, exit status " << WEXITSTATUS(status);
+}
+
 TEST(PartitionLogCrash, AcknowledgedBatchesSurviveKill9AtRandomMoments) {
   ::signal(SIGPIPE, SIG_IGN);
   char tmpl[] = "/tmp/velocity-fault-XXXXXX";
@@ -143,27 +175,13 @@ TEST(PartitionLogCrash, AcknowledgedBatchesSurviveKill9AtRandomMoments) {
   std::vector<Ack> acks;
   constexpr int kCycles = 60;
   for (int cycle = 0; cycle < kCycles; ++cycle) {
-    int fds[2];
-    ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
     const unsigned seed = static_cast<unsigned>(rng());
-    pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      ::close(fds[0]);
-      run_child(dir, fds[1], seed);
-    }
-    ::close(fds[1]);
     // One cycle in eight kills the child before its first ack, often while it recovers.
     const size_t wanted = rng() % 8 == 0 ? 0 : 1 + rng() % 40;
-    const bool alive = read_acks(fds[0], acks, acks.size() + wanted);
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    // Acks already in the pipe were acknowledged before the kill: they count too.
-    read_acks(fds[0], acks, SIZE_MAX);
-    ::close(fds[0]);
-    ASSERT_TRUE(alive || (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL))
-        << "child failed on its own, exit status " << WEXITSTATUS(status);
+    kill_child_after(
+        wanted, [&](int ack_fd) { run_child(dir, ack_fd, seed); },
+        [&](int fd, size_t more) { return read_acks(fd, acks, more == SIZE_MAX ? SIZE_MAX : acks.size() + more); });
+    if (HasFatalFailure()) break;
     verify(dir, acks, cycle);
     if (HasFatalFailure()) break;
   }
@@ -218,13 +236,7 @@ Result<JournalStorage> open_journal_storage(const std::string& root) {
       std::vector<std::byte> bytes;
       for (;;) {
         const uint32_t p = rng() % kJournalPartitions;
-        BatchSpec spec;
-        spec.record_count = 1 + static_cast<int32_t>(rng() % 5);
-        spec.value_size = 50 + rng() % 3000;
-        spec.base_timestamp = static_cast<int64_t>(rng() % 100000);
-        spec.fill_seed = static_cast<uint8_t>(rng());
-        bytes.clear();
-        append_batch(bytes, spec);
+        random_batch(rng, bytes);
         auto appended = s.logs[p]->append(bytes, 0);
         if (!appended) _exit(4);
         std::promise<Result<void>> durable;
@@ -267,25 +279,14 @@ TEST(PartitionLogCrash, BatchesAcknowledgedThroughTheJournalSurviveKill9) {
   size_t total = 0;
   constexpr int kCycles = 40;
   for (int cycle = 0; cycle < kCycles; ++cycle) {
-    int fds[2];
-    ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
     const unsigned seed = static_cast<unsigned>(rng());
-    pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      ::close(fds[0]);
-      run_journal_child(root, fds[1], seed);
-    }
-    ::close(fds[1]);
     const size_t wanted = rng() % 8 == 0 ? 0 : 1 + rng() % 200;
-    const bool alive = read_journal_acks(fds[0], acks, total, total + wanted);
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    read_journal_acks(fds[0], acks, total, SIZE_MAX);
-    ::close(fds[0]);
-    ASSERT_TRUE(alive || (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL))
-        << "child failed on its own, exit status " << WEXITSTATUS(status);
+    kill_child_after(
+        wanted, [&](int ack_fd) { run_journal_child(root, ack_fd, seed); },
+        [&](int fd, size_t more) {
+          return read_journal_acks(fd, acks, total, more == SIZE_MAX ? SIZE_MAX : total + more);
+        });
+    if (HasFatalFailure()) break;
     auto opened = open_journal_storage(root);
     ASSERT_TRUE(opened) << "cycle " << cycle << ": " << opened.error().message();
     for (size_t p = 0; p < kJournalPartitions; ++p) {

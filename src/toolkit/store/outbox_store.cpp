@@ -65,8 +65,13 @@ constexpr std::string_view kInsert =
 constexpr std::string_view kEnqueue = "INSERT INTO velocity_outbox_queue (id) VALUES (?)";
 
 // The pending rows, oldest first: the queue in id order, each joined to its row.
-constexpr std::string_view kPendingRows =
-    "FROM velocity_outbox_queue q JOIN velocity_outbox o ON o.id = q.id ORDER BY q.id";
+constexpr std::string_view kPending =
+    "SELECT o.id, o.topic, o.key, o.payload, o.headers, o.created_ms, o.attempts "
+    "FROM velocity_outbox_queue q JOIN velocity_outbox o ON o.id = q.id ORDER BY q.id LIMIT ?";
+// How many are pending, and since when: the oldest is the first queued id (ids follow insertion).
+constexpr std::string_view kBacklog =
+    "SELECT (SELECT COUNT(*) FROM velocity_outbox_queue), (SELECT o.created_ms FROM velocity_outbox_queue q "
+    "JOIN velocity_outbox o ON o.id = q.id ORDER BY q.id LIMIT 1)";
 
 // ids as a PostgreSQL array literal, bound as one parameter.
 template <typename Ids>
@@ -144,10 +149,7 @@ class SqlOutboxStore final : public OutboxStore {
   Result<std::vector<OutboxRow>> pending(size_t limit) override {
     auto tx = db_.begin();
     if (!tx) return std::unexpected(tx.error());
-    auto stmt = tx->query(
-        "SELECT o.id, o.topic, o.key, o.payload, o.headers, o.created_ms, o.attempts " + std::string(kPendingRows) +
-            " LIMIT ?",
-        static_cast<int64_t>(limit));
+    auto stmt = tx->query(kPending, static_cast<int64_t>(limit));
     if (!stmt) return std::unexpected(stmt.error());
     std::vector<OutboxRow> rows;
     for (;;) {
@@ -255,9 +257,7 @@ class SqlOutboxStore final : public OutboxStore {
   Result<OutboxBacklog> backlog(StoreClock::time_point now) override {
     auto tx = db_.begin();
     if (!tx) return std::unexpected(tx.error());
-    // The oldest pending row is the first queued id (ids follow insertion).
-    auto stmt = tx->query("SELECT (SELECT COUNT(*) FROM velocity_outbox_queue), (SELECT o.created_ms " +
-                          std::string(kPendingRows) + " LIMIT 1)");
+    auto stmt = tx->query(kBacklog);
     if (!stmt) return std::unexpected(stmt.error());
     auto row = stmt->next();
     if (!row) return std::unexpected(row.error());
