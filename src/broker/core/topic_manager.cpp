@@ -87,6 +87,7 @@ storage::LogConfig TopicManager::log_config(const TopicConfig& config) const {
   c.retention_bytes = config.retention_bytes;
   c.max_batch_bytes = static_cast<uint32_t>(std::max(config.max_message_bytes, 0));
   c.durability = config_.sync_on_ack ? storage::Durability::kFsync : storage::Durability::kNoSync;
+  c.prewrite_bytes = config_.prewrite_kib << 10;
   return c;
 }
 

@@ -201,12 +201,14 @@ Result<void> PartitionLog::recover(RecoveryReport& report, Journal* journal) {
         }
         // A torn or zero-filled tail of the last segment was never synced, hence never
         // acknowledged as durable: cut it off and say so.
-        const uint64_t dropped = scan.file_bytes - scan.valid_bytes;
+        const uint64_t torn = scan.file_bytes - scan.valid_bytes - scan.zero_tail_bytes;
         if (auto r = segment->truncate_file_to_valid_size(); !r) return r;
-        report.bytes_truncated += dropped;
-        report.notes.push_back(fmt::format("{}: truncated {} bytes at byte {}: {}",
-                                           Segment::file_name(bases[i], ".log"), dropped,
-                                           scan.valid_bytes, scan.damage));
+        report.bytes_truncated += torn;
+        report.zero_bytes_dropped += scan.zero_tail_bytes;
+        report.notes.push_back(fmt::format("{}: truncated {} bytes at byte {} ({} torn, {} zero): {}",
+                                           Segment::file_name(bases[i], ".log"),
+                                           scan.file_bytes - scan.valid_bytes, scan.valid_bytes,
+                                           torn, scan.zero_tail_bytes, scan.damage));
       }
     }
     // Offsets must run on from one segment to the next; a gap or overlap means files were
@@ -231,7 +233,7 @@ Result<void> PartitionLog::recover(RecoveryReport& report, Journal* journal) {
     if (auto r = replay(std::move(journaled), report); !r) return r;
   }
   const auto& active = segments_.back();
-  active->reserve_ahead(config_.preallocate_bytes, config_.segment_bytes);
+  plan_ahead(*active);
   // The active segment's index files would go stale with the first append; the in-memory
   // indexes are authoritative until the next seal or close rewrites them.
   if (auto r = active->remove_index_files(); !r) return r;

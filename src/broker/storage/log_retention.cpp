@@ -57,7 +57,7 @@ Result<int64_t> PartitionLog::truncate_to(int64_t offset) {
     }
   }
   const auto& active = segments_.back();
-  active->reserve_ahead(config_.preallocate_bytes, config_.segment_bytes);
+  plan_ahead(*active);
   Result<void> r = active->truncate_to(offset);
   if (r) r = active->remove_index_files();
   if (r && config_.durability == Durability::kFsync) {

@@ -141,6 +141,13 @@ Result<AppendResult> PartitionLog::append(std::span<std::byte> batches, int64_t 
   return result;
 }
 
+void PartitionLog::plan_ahead(Segment& active) const {
+  active.reserve_ahead(config_.preallocate_bytes, config_.segment_bytes);
+  // Without fdatasync there is no inode write to spare, only zeros to write for nothing.
+  if (config_.durability == Durability::kFsync)
+    active.prewrite_ahead(config_.prewrite_bytes, config_.segment_bytes);
+}
+
 Result<void> PartitionLog::roll_locked(int64_t now_ms) {
   (void)now_ms;
   const auto& sealed = segments_.back();
@@ -156,7 +163,7 @@ Result<void> PartitionLog::roll_locked(int64_t now_ms) {
   if (auto r = sealed->write_index_files(durable); !r) return r;
   auto next = Segment::create(env_, dir_, sealed->next_offset(), config_.index_interval_bytes);
   if (!next) return std::unexpected(next.error());
-  (*next)->reserve_ahead(config_.preallocate_bytes, config_.segment_bytes);
+  plan_ahead(**next);
   segments_.push_back(std::move(*next));
   dir_dirty_ = true;
   return {};

@@ -40,7 +40,8 @@ struct RecoveryReport {
   bool clean_shutdown = false;  // a clean marker was present: nothing was scanned
   int segments_opened = 0;
   int segments_scanned = 0;               // read batch by batch with CRC checks
-  uint64_t bytes_truncated = 0;           // torn or zero-filled tail removed
+  uint64_t bytes_truncated = 0;           // torn tail removed (up to its last non-zero byte)
+  uint64_t zero_bytes_dropped = 0;        // zeros removed after it: pre-written or unwritten
   uint64_t journal_batches_replayed = 0;  // appended from the journal after the scan
   std::vector<std::string> notes;         // one line per decision, e.g. why bytes were dropped
 };
@@ -153,6 +154,9 @@ class PartitionLog : public std::enable_shared_from_this<PartitionLog> {
   // Records the first failure; the log refuses writes from now on.
   void fence_locked(const Error& error);
   size_t segment_for_locked(int64_t offset) const;
+  // Sets up the active segment's space ahead of its end: reserved blocks, and pre-written
+  // zeros when fdatasync answers acknowledgements.
+  void plan_ahead(Segment& active) const;
 
   Env& env_;
   const std::string dir_;

@@ -1,12 +1,14 @@
-// Preallocation of the active segment (LogConfig::preallocate_bytes): blocks are reserved
-// ahead of the end without becoming part of the file, given back at a roll and at close, and
-// a crash that leaves zeros or garbage where blocks were reserved recovers exactly the batches
-// that were acknowledged.
+// Space ahead of the active segment. Preallocation (LogConfig::preallocate_bytes): blocks are
+// reserved ahead of the end without becoming part of the file, given back at a roll and at
+// close, and a crash that leaves zeros or garbage where blocks were reserved recovers exactly
+// the batches that were acknowledged. Pre-writing (LogConfig::prewrite_bytes): zeros written
+// ahead within the file, never read, cut at a roll and at close, dropped by recovery.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <random>
 
@@ -24,6 +26,7 @@ constexpr const char* kFirst = "/p/00000000000000000000.log";
 LogConfig preallocating(uint64_t step, uint64_t segment_bytes = 1 << 20) {
   LogConfig config;
   config.preallocate_bytes = step;
+  config.prewrite_bytes = 0;  // the cases below are about reserved blocks alone
   config.segment_bytes = segment_bytes;
   return config;
 }
@@ -138,10 +141,102 @@ TEST_F(PartitionLogTest, ZeroTailAsLongAsAPreallocationStepIsCutAfterACrash) {
   file.resize(file.size() + zeros, std::byte{0});
   env_.set_content(kFirst, file);
   auto log = open(config);
-  EXPECT_EQ(report_.bytes_truncated, zeros);
+  EXPECT_EQ(report_.bytes_truncated, 0u);
+  EXPECT_EQ(report_.zero_bytes_dropped, zeros);
   EXPECT_EQ(log->size_bytes(), acknowledged);
   EXPECT_EQ(log->high_watermark(), 10);
   EXPECT_EQ(read_all_headers(*log).size(), 5u);
+}
+
+// Pre-writing (LogConfig::prewrite_bytes): zeros written ahead of the active segment's end, so
+// that appends overwrite blocks within the file's size.
+LogConfig prewriting(uint64_t step, uint64_t segment_bytes = 1 << 20) {
+  LogConfig config;
+  config.preallocate_bytes = 0;
+  config.prewrite_bytes = step;
+  config.segment_bytes = segment_bytes;
+  return config;
+}
+
+bool zeros_from(const std::vector<std::byte>& file, uint64_t from) {
+  return std::all_of(file.begin() + static_cast<std::ptrdiff_t>(from), file.end(),
+                     [](std::byte b) { return b == std::byte{0}; });
+}
+
+TEST_F(PartitionLogTest, AppendsPrewriteZerosAheadWithinTheFile) {
+  auto log = open(prewriting(4096));
+  const auto one = batch(1, 1000, 100);
+  append(*log, one);
+  const auto file = env_.content(kFirst);
+  ASSERT_EQ(file.size(), log->size_bytes() + 4096);
+  EXPECT_TRUE(zeros_from(file, log->size_bytes()));
+  // Reads end at the last batch, never in the zeros.
+  EXPECT_EQ(log->read(0, 1 << 20).value().total_bytes(), log->size_bytes());
+  // Appends overwrite the zeros and leave the file's size alone, until one reaches their end.
+  size_t batches = 1;
+  while (log->size_bytes() + one.size() < file.size()) {
+    append(*log, one);
+    ++batches;
+    EXPECT_EQ(env_.content(kFirst).size(), file.size());
+  }
+  append(*log, one);
+  ++batches;
+  const auto grown = env_.content(kFirst);
+  EXPECT_EQ(grown.size(), log->size_bytes() + 4096);
+  EXPECT_TRUE(zeros_from(grown, log->size_bytes()));
+  EXPECT_EQ(read_all_headers(*log).size(), batches);
+}
+
+TEST_F(PartitionLogTest, PrewriteStopsAtTheSegmentSizeAndARollCutsItOff) {
+  auto log = open(prewriting(4096, 2048));
+  const auto one = batch(1, 1000, 1000);
+  append(*log, one);
+  EXPECT_EQ(env_.content(kFirst).size(), 2048u);
+  append(*log, one);  // does not fit: rolls
+  ASSERT_EQ(log->segment_count(), 2u);
+  EXPECT_EQ(env_.content(kFirst).size(), one.size()) << "a sealed segment holds only batches";
+  EXPECT_EQ(env_.content("/p/" + Segment::file_name(1, ".log")).size(), 2048u);
+}
+
+TEST_F(PartitionLogTest, PrewrittenZerosAreDroppedAfterACrashAndCutAtClose) {
+  const auto config = prewriting(4096);
+  uint64_t acknowledged = 0;
+  uint64_t file_bytes = 0;
+  {
+    auto log = open(config);
+    for (int i = 0; i < 3; ++i) {
+      auto r = append(*log, batch(2, 1000 + i, 300));
+      ASSERT_TRUE(log->wait_durable(r.last_offset));
+    }
+    acknowledged = log->size_bytes();
+    file_bytes = env_.content(kFirst).size();
+    ASSERT_GT(file_bytes, acknowledged);
+  }  // no close: as after a crash
+  env_.drop_unsynced();
+  ASSERT_EQ(env_.content(kFirst).size(), file_bytes) << "the zeros were synced too";
+  auto log = open(config);
+  EXPECT_FALSE(report_.clean_shutdown);
+  EXPECT_EQ(report_.bytes_truncated, 0u) << "zeros are not a torn batch";
+  EXPECT_EQ(report_.zero_bytes_dropped, file_bytes - acknowledged);
+  EXPECT_EQ(log->high_watermark(), 6);
+  EXPECT_EQ(env_.content(kFirst).size(), acknowledged);
+  // Appending goes on where the batches end, pre-writing again; a clean close cuts the zeros.
+  EXPECT_EQ(append(*log, batch(1)).base_offset, 6);
+  EXPECT_EQ(env_.content(kFirst).size(), log->size_bytes() + 4096);
+  ASSERT_TRUE(log->close());
+  EXPECT_EQ(env_.content(kFirst).size(), log->size_bytes());
+  log = open(config);
+  EXPECT_TRUE(report_.clean_shutdown);
+  EXPECT_EQ(report_.segments_scanned, 0);
+  EXPECT_EQ(read_all_headers(*log).size(), 4u);
+}
+
+TEST_F(PartitionLogTest, NothingIsPrewrittenWithoutFsync) {
+  auto config = prewriting(4096);
+  config.durability = Durability::kNoSync;
+  auto log = open(config);
+  append(*log, batch(2));
+  EXPECT_EQ(env_.content(kFirst).size(), log->size_bytes());
 }
 
 // The same crash shapes on a real filesystem, where the reserved blocks exist: what a reader
@@ -223,7 +318,10 @@ TEST_F(PreallocationOnDisk, CrashLeavingZerosOrGarbageInTheReservedTailKeepsTheA
     ::close(fd);
     auto reopened = PartitionLog::open(posix_env(), dir_.string(), config);
     ASSERT_TRUE(reopened) << reopened.error().message();
-    EXPECT_EQ(reopened->report.bytes_truncated, tail);
+    EXPECT_EQ(reopened->report.bytes_truncated + reopened->report.zero_bytes_dropped, tail);
+    if (!garbage) {
+      EXPECT_EQ(reopened->report.zero_bytes_dropped, tail);
+    }
     EXPECT_EQ(reopened->log->size_bytes(), acknowledged_bytes);
     EXPECT_EQ(static_cast<uint64_t>(stat_log().st_size), acknowledged_bytes);
     auto headers = read_all_headers(*reopened->log);

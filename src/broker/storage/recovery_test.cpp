@@ -3,6 +3,7 @@
 // or refuses to open when the damage is not at the tail.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "broker/storage/fake_env.h"
@@ -18,7 +19,8 @@ constexpr const char* kLogPath = "/p/00000000000000000000.log";
 
 // A one-segment log of four batches, written and synced by PartitionLog itself.
 struct Written {
-  std::vector<std::byte> file;
+  std::vector<std::byte> file;        // the batches
+  uint64_t prewritten = 0;            // zeros the log wrote after them on disk
   std::vector<uint64_t> starts;       // byte position of each batch, then the file size
   std::vector<int64_t> next_offsets;  // high watermark after each batch
 };
@@ -35,6 +37,14 @@ Written write_log() {
   w.starts.push_back(log->size_bytes());
   EXPECT_TRUE(log->sync());
   w.file = env.content(kLogPath);
+  // Past the batches the file holds pre-written zeros (LogConfig::prewrite_bytes): the cases
+  // below damage the batches, and those after the zeros are put back where they test them.
+  const auto size = log->size_bytes();
+  EXPECT_GT(w.file.size(), size);
+  EXPECT_TRUE(std::all_of(w.file.begin() + static_cast<std::ptrdiff_t>(size), w.file.end(),
+                          [](std::byte b) { return b == std::byte{0}; }));
+  w.prewritten = w.file.size() - size;
+  w.file.resize(size);
   return w;
 }
 
@@ -62,6 +72,11 @@ Outcome recover(const std::vector<std::byte>& file) {
   return out;
 }
 
+// Bytes recovery cut off the end: the torn part and the zeros after it.
+uint64_t dropped(const Outcome& out) {
+  return out.opened->report.bytes_truncated + out.opened->report.zero_bytes_dropped;
+}
+
 std::vector<std::byte> prefix(const std::vector<std::byte>& v, uint64_t n) {
   return {v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n)};
 }
@@ -79,10 +94,30 @@ TEST(LogRecovery, TailCutAtEveryByteOfTheLastBatchKeepsTheBatchesBefore) {
     ASSERT_TRUE(out.opened) << "cut at " << cut << ": " << out.opened.error().message();
     EXPECT_EQ(out.opened->log->high_watermark(), w.next_offsets[2]) << cut;
     EXPECT_EQ(out.visible, prefix(w.file, last)) << cut;
-    EXPECT_EQ(out.opened->report.bytes_truncated, cut - last) << cut;
+    EXPECT_EQ(dropped(out), cut - last) << cut;
     if (cut > last) {
       EXPECT_EQ(out.opened->report.notes.size(), 1u) << cut;
     }
+  }
+}
+
+// What a crash leaves with pre-written space: the last batch written only up to some byte,
+// followed by the zeros it was overwriting, as long as the file was.
+TEST(LogRecovery, LastBatchTornInsidePrewrittenZerosKeepsTheBatchesBefore) {
+  const auto w = write_log();
+  const uint64_t last = w.starts[3];
+  const uint64_t file_bytes = w.file.size() + w.prewritten;
+  for (uint64_t cut = last; cut <= w.file.size(); cut += 7) {
+    auto file = prefix(w.file, cut);
+    file.resize(file_bytes);
+    auto out = recover(file);
+    ASSERT_TRUE(out.opened) << "cut at " << cut << ": " << out.opened.error().message();
+    const bool whole = cut == w.file.size();
+    EXPECT_EQ(out.opened->log->high_watermark(), w.next_offsets[whole ? 3 : 2]) << cut;
+    EXPECT_EQ(out.visible, prefix(w.file, whole ? cut : last)) << cut;
+    EXPECT_EQ(dropped(out), file_bytes - (whole ? cut : last)) << cut;
+    EXPECT_GE(out.opened->report.zero_bytes_dropped, w.prewritten) << cut;
+    EXPECT_FALSE(out.quarantined) << cut;
   }
 }
 
@@ -107,7 +142,7 @@ TEST(LogRecovery, FlippedByteInTheLastBatchTruncatesIt) {
     auto out = recover(file);
     ASSERT_TRUE(out.opened) << "flip at " << pos << ": " << out.opened.error().message();
     EXPECT_EQ(out.visible, prefix(w.file, last)) << pos;
-    EXPECT_EQ(out.opened->report.bytes_truncated, w.file.size() - last) << pos;
+    EXPECT_EQ(dropped(out), w.file.size() - last) << pos;
   }
 }
 
@@ -135,7 +170,8 @@ TEST(LogRecovery, ZeroFilledTailIsTruncatedAndReportedAsSuch) {
     auto out = recover(file);
     ASSERT_TRUE(out.opened) << zeros;
     EXPECT_EQ(out.visible, w.file) << zeros;
-    EXPECT_EQ(out.opened->report.bytes_truncated, zeros);
+    EXPECT_EQ(out.opened->report.bytes_truncated, 0u) << zeros;
+    EXPECT_EQ(out.opened->report.zero_bytes_dropped, zeros);
     ASSERT_EQ(out.opened->report.notes.size(), 1u);
     if (zeros >= kBatchHeaderSize) {
       EXPECT_NE(out.opened->report.notes[0].find("zero-filled"), std::string::npos)
@@ -154,7 +190,7 @@ TEST(LogRecovery, GarbageTailIsTruncated) {
     auto out = recover(file);
     ASSERT_TRUE(out.opened) << round;
     EXPECT_EQ(out.visible, w.file) << round;
-    EXPECT_EQ(out.opened->report.bytes_truncated, n) << round;
+    EXPECT_EQ(dropped(out), n) << round;
   }
 }
 
@@ -165,12 +201,12 @@ TEST(LogRecovery, RecoveryIsIdempotent) {
   env.set_content(kLogPath, prefix(w.file, w.file.size() - 5));
   auto first = PartitionLog::open(env, "/p", {});
   ASSERT_TRUE(first);
-  EXPECT_GT(first->report.bytes_truncated, 0u);
+  EXPECT_GT(first->report.bytes_truncated + first->report.zero_bytes_dropped, 0u);
   first->log.reset();
   env.drop_unsynced();  // the truncation itself was synced
   auto second = PartitionLog::open(env, "/p", {});
   ASSERT_TRUE(second);
-  EXPECT_EQ(second->report.bytes_truncated, 0u);
+  EXPECT_EQ(second->report.bytes_truncated + second->report.zero_bytes_dropped, 0u);
   EXPECT_EQ(second->log->high_watermark(), w.next_offsets[2]);
 }
 

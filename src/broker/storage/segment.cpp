@@ -10,6 +10,10 @@ namespace {
 
 constexpr uint64_t kMinReserveStep = 1 << 20;
 
+// Source of the zeros written ahead of the data; static, so pre-writing allocates nothing.
+constexpr size_t kZeroChunk = 64 << 10;
+const std::array<std::byte, kZeroChunk> kZeros{};
+
 }  // namespace
 
 std::string Segment::file_name(int64_t base_offset, std::string_view ext) {
@@ -97,6 +101,12 @@ Result<void> Segment::append(std::span<const std::byte> batches, int64_t now_ms)
     }
   }
   if (auto r = log_->write_at(size_, batches); !r) return r;
+  file_end_ = std::max(file_end_, end);
+  if (prewrite_step_ > 0 && end >= file_end_) {
+    // Best effort, like the reservation: the batches are written, so a failure here only
+    // turns pre-writing off (zeros written before it stay a harmless zero-filled tail).
+    if (!prewrite(end)) prewrite_step_ = 0;
+  }
   if (size_ == 0) first_append_ms_ = now_ms;
   // The caller validated these bytes; parsing headers again is cheap and avoids carrying a list.
   size_t pos = 0;
@@ -110,13 +120,25 @@ Result<void> Segment::append(std::span<const std::byte> batches, int64_t now_ms)
   return {};
 }
 
+Result<void> Segment::prewrite(uint64_t end) {
+  const uint64_t to = std::min(end + prewrite_step_, std::max(prewrite_limit_, end));
+  while (file_end_ < to) {
+    const auto n = static_cast<size_t>(std::min<uint64_t>(kZeroChunk, to - file_end_));
+    if (auto r = log_->write_at(file_end_, std::span(kZeros).first(n)); !r) return r;
+    file_end_ += n;
+  }
+  return {};
+}
+
 Result<void> Segment::release_reservation() {
   // An active segment may hold blocks an earlier process reserved before it crashed, which
   // reserved_end_ does not know of, so it always truncates.
-  if (reserved_end_ <= size_ && reserve_step_ == 0) return {};
-  // Truncating to the current size frees the blocks past it and changes no byte.
+  if (reserved_end_ <= size_ && file_end_ <= size_ && reserve_step_ == 0 && prewrite_step_ == 0)
+    return {};
+  // Truncating to the current size frees the blocks past it and changes no byte of the data.
   if (auto r = log_->truncate(size_); !r) return r;
   reserved_end_ = size_;
+  file_end_ = size_;
   return {};
 }
 
@@ -206,6 +228,7 @@ Result<void> Segment::truncate_to(int64_t offset) {
   if (auto r = log_->truncate(*pos); !r) return r;
   size_ = *pos;
   reserved_end_ = std::min(reserved_end_, size_);
+  file_end_ = size_;
   synced_size_ = std::min(synced_size_, size_);
   if (size_ == 0) first_append_ms_ = -1;
   return reindex_headers();
@@ -214,6 +237,7 @@ Result<void> Segment::truncate_to(int64_t offset) {
 Result<void> Segment::truncate_file_to_valid_size() {
   if (auto r = log_->truncate(size_); !r) return r;
   reserved_end_ = std::min(reserved_end_, size_);
+  file_end_ = size_;
   return log_->sync();
 }
 
@@ -223,6 +247,7 @@ Result<SegmentScan> Segment::scan_and_index() {
   auto file_bytes = log_->size();
   if (!file_bytes) return std::unexpected(file_bytes.error());
   scan.file_bytes = *file_bytes;
+  file_end_ = scan.file_bytes;
   std::vector<std::byte> buf;
   uint64_t pos = 0;
   // Recovery rule: accept batches while each is complete, well-formed, CRC-valid and continues
@@ -267,6 +292,7 @@ Result<SegmentScan> Segment::scan_and_index() {
     if (!tail) return std::unexpected(tail.error());
     if (tail->all_zero) scan.damage = fmt::format("zero-filled tail at byte {}", pos);
     scan.valid_batch_after_damage = tail->valid_batch_after;
+    if (!tail->valid_batch_after) scan.zero_tail_bytes = scan.file_bytes - tail->nonzero_end;
   }
   return scan;
 }
@@ -275,6 +301,7 @@ Result<Segment::TailShape> Segment::inspect_tail(uint64_t position, uint64_t fil
   // A torn write leaves garbage or zeros at the end and nothing valid after it. A batch that
   // validates somewhere after the damage proves the damage is inside acknowledged data.
   TailShape shape;
+  shape.nonzero_end = position;
   constexpr size_t kWindow = 1 << 20;
   std::vector<std::byte> window;
   std::vector<std::byte> candidate;
@@ -283,8 +310,11 @@ Result<Segment::TailShape> Segment::inspect_tail(uint64_t position, uint64_t fil
     auto n = log_->read_at(start, window);
     if (!n) return std::unexpected(n.error());
     for (size_t i = 0; i < *n; ++i) {
-      if (window[i] != std::byte{0}) shape.all_zero = false;
       const uint64_t at = start + i;
+      if (window[i] != std::byte{0}) {
+        shape.all_zero = false;
+        shape.nonzero_end = at + 1;
+      }
       if (at == position || at + kBatchHeaderSize > file_bytes) continue;
       if (i + kBatchMagicPos < *n && window[i + kBatchMagicPos] != std::byte{kMagicV2}) continue;
       auto h = header_at(at);
@@ -328,6 +358,7 @@ Result<bool> Segment::load_index_files() {
   offset_index_ = std::move(offsets->entries);
   time_index_ = std::move(times->entries);
   size_ = *log_bytes;
+  file_end_ = size_;
   synced_size_ = size_;
   next_offset_ = offsets->next_offset;
   max_timestamp_ = offsets->max_timestamp;

@@ -24,6 +24,9 @@ struct SegmentScan {
   uint64_t valid_bytes = 0;  // prefix of valid batches with contiguous offsets
   uint64_t file_bytes = 0;
   std::string damage;  // why the scan stopped before file_bytes; empty if it did not
+  // Zeros that end the file after the damage (or are all of it): pre-written space, or pages
+  // whose writes never reached the disk. Never part of a batch.
+  uint64_t zero_tail_bytes = 0;
   // A valid batch starts somewhere after the damage: the damage is not a torn tail.
   bool valid_batch_after_damage = false;
 };
@@ -56,8 +59,17 @@ class Segment {
     reserve_step_ = step;
     reserve_limit_ = limit;
   }
-  // Gives back blocks reserved past size() (when the segment is sealed or the log closes),
-  // including any an earlier process reserved for it.
+  // Writes zeros up to `step` bytes past size() whenever an append would write past the zeros
+  // already there (never past `limit`; 0 = never). An append then overwrites blocks the file
+  // already holds, within its size, so the next fdatasync writes only data; without it each
+  // fdatasync of a growing file also writes the inode. The zeros are past size(): readers never
+  // see them, and recovery takes them for what they are, a zero-filled tail.
+  void prewrite_ahead(uint64_t step, uint64_t limit) {
+    prewrite_step_ = step;
+    prewrite_limit_ = limit;
+  }
+  // Gives back what lies past size() (when the segment is sealed or the log closes): reserved
+  // blocks, including any an earlier process reserved for it, and pre-written zeros.
   [[nodiscard]] Result<void> release_reservation();
 
   // Writes `batches` (validated, offsets assigned, starting at next_offset()) at the end.
@@ -109,8 +121,10 @@ class Segment {
   struct TailShape {
     bool all_zero = true;
     bool valid_batch_after = false;
+    uint64_t nonzero_end = 0;  // one past the tail's last byte that is not zero
   };
   [[nodiscard]] Result<TailShape> inspect_tail(uint64_t position, uint64_t file_bytes) const;
+  [[nodiscard]] Result<void> prewrite(uint64_t end);
   std::string path(std::string_view ext) const;
 
   Env& env_;
@@ -123,6 +137,9 @@ class Segment {
   uint64_t reserve_step_ = 0;
   uint64_t reserve_limit_ = 0;
   uint64_t reserved_end_ = 0;  // blocks up to here were reserved (or written) by this process
+  uint64_t prewrite_step_ = 0;
+  uint64_t prewrite_limit_ = 0;
+  uint64_t file_end_ = 0;  // the file's size: size() plus any pre-written zeros
   int64_t next_offset_;
   int64_t max_timestamp_ = -1;
   int64_t first_append_ms_ = -1;
