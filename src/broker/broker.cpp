@@ -23,6 +23,7 @@ Result<std::unique_ptr<Broker>> Broker::open(asio::io_context& io, BrokerConfig 
     storage::JournalOptions options;
     options.checkpoint_bytes = b.config_.journal_checkpoint_bytes;
     options.checkpoint_interval_ms = b.config_.journal_checkpoint_ms;
+    options.prewrite_bytes = b.config_.prewrite_kib << 10;
     auto journal = storage::Journal::open(storage::posix_env(), b.config_.data_dir + "/journal", options);
     if (!journal) return fail(journal.error().code, "journal: " + journal.error().message());
     b.journal_ = std::move(*journal);

@@ -89,8 +89,8 @@ int main(int argc, char** argv) {
       ->envname("VELOCITY_SYNC_THREADS")
       ->check(CLI::Range(1, 64));
   app.add_option("--prewrite-kib", config.prewrite_kib,
-                 "With --durability sync: KiB of zeros written ahead of each segment's end, so "
-                 "fdatasync writes data only (0 = off)")
+                 "With --durability sync: KiB of zeros written ahead of each segment's end and of "
+                 "the journal's, so fdatasync writes data only (0 = off)")
       ->envname("VELOCITY_PREWRITE_KIB")
       ->check(CLI::Range(0, 1 << 20));
   app.add_option("--max-request-bytes", config.max_request_bytes, "Largest request frame accepted")

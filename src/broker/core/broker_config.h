@@ -36,8 +36,9 @@ struct BrokerConfig {
   bool sync_on_ack = true;
   // How many partitions' fdatasyncs one flush round may run at once (1 = one after another).
   size_t sync_threads = 8;
-  // With sync_on_ack: zeros are written this far ahead of each active segment's end, so the
-  // fdatasync that answers acks=all writes data only, not the inode too (0 = off).
+  // With sync_on_ack: zeros are written this far ahead of each active segment's end (and of
+  // the journal's records), so the fdatasync that answers acks=all writes data only, not the
+  // inode too (0 = off).
   uint64_t prewrite_kib = 1024;
   // With sync_on_ack: every append also goes to one journal shared by all partitions, and an
   // acks=all round fdatasyncs that one file instead of every partition's segment; segments are

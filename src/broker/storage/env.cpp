@@ -2,7 +2,17 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
+
 namespace velocity::storage {
+namespace {
+
+// The source of every zero written; static, so pre-writing allocates nothing.
+constexpr size_t kZeroChunk = 64 << 10;
+const std::array<std::byte, kZeroChunk> kZeros{};
+
+}  // namespace
 
 Result<void> write_file_atomically(Env& env, const std::string& dir, const std::string& name,
                                    std::span<const std::byte> data, bool durable) {
@@ -29,6 +39,15 @@ Result<std::vector<std::byte>> read_whole_file(Env& env, const std::string& path
   if (!n) return std::unexpected(n.error());
   out.resize(*n);
   return out;
+}
+
+Result<void> write_zeros(File& file, uint64_t from, uint64_t to) {
+  while (from < to) {
+    const auto n = static_cast<size_t>(std::min<uint64_t>(kZeroChunk, to - from));
+    if (auto r = file.write_at(from, std::span(kZeros).first(n)); !r) return r;
+    from += n;
+  }
+  return {};
 }
 
 }  // namespace velocity::storage

@@ -72,5 +72,8 @@ Env& posix_env();
                                                  std::span<const std::byte> data, bool durable);
 
 [[nodiscard]] Result<std::vector<std::byte>> read_whole_file(Env& env, const std::string& path);
+// Writes zeros over [from, to) of `file`, growing it as needed: pre-written space that later
+// writes overwrite within the file's size, so their fdatasync has no size change to write.
+[[nodiscard]] Result<void> write_zeros(File& file, uint64_t from, uint64_t to);
 
 }  // namespace velocity::storage

@@ -165,6 +165,7 @@ Result<void> Journal::sync() {
   for (const auto& c : covered) {
     if (auto log = c.log.lock()) log->note_durable(c.next_offset);
   }
+  prewrite_ahead();
   std::lock_guard lock(mu_);
   ++syncs_;
   // Reuse the larger buffer for the next round's appends.
@@ -173,6 +174,20 @@ Result<void> Journal::sync() {
     buffer_.swap(bytes);
   }
   return {};
+}
+
+void Journal::prewrite_ahead() {
+  const uint64_t step = options_.prewrite_bytes;
+  if (step == 0 || prewrite_failed_ || prewritten_ >= written_ + step / 2) return;
+  // After the acknowledgements: the zeros become durable with the next round's records.
+  const uint64_t to = written_ + step;
+  if (auto r = write_zeros(*file_, std::max(prewritten_, written_), to); !r) {
+    // Only an optimisation: the records are durable, and zeros written so far are a clean end.
+    prewrite_failed_ = true;
+    log::warn("journal {}: stopped pre-writing: {}", dir_, r.error().message());
+    return;
+  }
+  prewritten_ = to;
 }
 
 Result<void> Journal::rotate_and_remove_old() {
@@ -190,6 +205,7 @@ Result<void> Journal::rotate_and_remove_old() {
     file_ = std::move(*file);
     sequence_ = next;
     written_ = 0;
+    prewritten_ = 0;
     std::lock_guard lock(mu_);
     file_bytes_ = buffer_.size();  // the buffered records go into the new file
   }
@@ -219,6 +235,7 @@ Result<void> Journal::checkpoint() {
     file_ = std::move(*file);
     sequence_ = next;
     written_ = 0;
+    prewritten_ = 0;
     std::lock_guard lock(mu_);
     file_bytes_ = buffer_.size();
     last_checkpoint_ = std::chrono::steady_clock::now();

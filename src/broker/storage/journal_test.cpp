@@ -383,6 +383,34 @@ TEST(Journal, TornTailIsDroppedAndReported) {
   EXPECT_EQ(s.journal_report.bytes_dropped, 5u);
 }
 
+// After a sync the journal writes zeros past its records, so the next syncs overwrite them
+// within the file's size; a crash leaves those zeros, which a scan takes for a clean end.
+TEST(Journal, PrewrittenZerosAreACleanEndAfterACrash) {
+  FakeEnv env;
+  Writer w;
+  {
+    auto s = open_storage(env, 2);
+    for (int round = 0; round < 5; ++round) {
+      w.append(s, 0);
+      w.append(s, 1);
+      ASSERT_TRUE(s.journal->sync());
+    }
+  }
+  env.drop_unsynced();
+  auto names = env.list_dir("/j");
+  ASSERT_TRUE(names && names->size() == 1);
+  const auto bytes = env.content("/j/" + names->front());
+  const auto scan = scan_journal(bytes);
+  EXPECT_TRUE(scan.damage.empty()) << scan.damage;
+  EXPECT_TRUE(scan.zero_tail);
+  EXPECT_EQ(scan.records.size(), 10u);
+  EXPECT_GE(bytes.size(), scan.valid_bytes + (512u << 10)) << "synced zeros follow the records";
+  auto s = open_storage(env, 2);
+  for (size_t i = 0; i < 2; ++i) EXPECT_EQ(batches_of(*s.logs[i]), w.written[i]) << "log " << i;
+  EXPECT_EQ(s.journal_report.records, 10u);
+  EXPECT_EQ(s.journal_report.bytes_dropped, 0u);
+}
+
 TEST(Journal, FailedSyncFailsTheRoundAndNothingItCoveredIsEverDurable) {
   FakeEnv env;
   auto s = open_storage(env, 2);

@@ -10,10 +10,6 @@ namespace {
 
 constexpr uint64_t kMinReserveStep = 1 << 20;
 
-// Source of the zeros written ahead of the data; static, so pre-writing allocates nothing.
-constexpr size_t kZeroChunk = 64 << 10;
-const std::array<std::byte, kZeroChunk> kZeros{};
-
 }  // namespace
 
 std::string Segment::file_name(int64_t base_offset, std::string_view ext) {
@@ -122,12 +118,11 @@ Result<void> Segment::append(std::span<const std::byte> batches, int64_t now_ms)
 
 Result<void> Segment::prewrite(uint64_t end) {
   const uint64_t to = std::min(end + prewrite_step_, std::max(prewrite_limit_, end));
-  while (file_end_ < to) {
-    const auto n = static_cast<size_t>(std::min<uint64_t>(kZeroChunk, to - file_end_));
-    if (auto r = log_->write_at(file_end_, std::span(kZeros).first(n)); !r) return r;
-    file_end_ += n;
-  }
-  return {};
+  if (to <= file_end_) return {};
+  auto r = write_zeros(*log_, file_end_, to);
+  // On a failure the file may hold some of the zeros; it holds no more than `to`.
+  file_end_ = r ? to : std::max(file_end_, log_->size().value_or(file_end_));
+  return r;
 }
 
 Result<void> Segment::release_reservation() {
