@@ -86,6 +86,14 @@ struct Writer {
   }
 };
 
+// `rounds` rounds of one batch to every log, each round made durable by one journal sync.
+void write_rounds(Storage& s, Writer& w, int rounds) {
+  for (int round = 0; round < rounds; ++round) {
+    for (size_t i = 0; i < s.logs.size(); ++i) w.append(s, i);
+    ASSERT_TRUE(s.journal->sync());
+  }
+}
+
 TEST(Journal, OneSyncMakesEveryLogDurableWithoutSyncingSegments) {
   FakeEnv env;
   auto s = open_storage(env, 4);
@@ -103,10 +111,7 @@ TEST(Journal, AckedBatchesSurviveLosingEveryUnsyncedSegmentWrite) {
   Writer w;
   {
     auto s = open_storage(env, 3);
-    for (int round = 0; round < 10; ++round) {
-      for (size_t i = 0; i < 3; ++i) w.append(s, i);
-      ASSERT_TRUE(s.journal->sync());
-    }
+    write_rounds(s, w, 10);
   }
   env.drop_unsynced();
   auto s = open_storage(env, 3);
@@ -130,11 +135,7 @@ TEST(Journal, BatchesAlreadyInTheSegmentsAreNotAppendedTwice) {
   Writer w;
   {
     auto s = open_storage(env, 2);
-    for (int round = 0; round < 5; ++round) {
-      w.append(s, 0);
-      w.append(s, 1);
-      ASSERT_TRUE(s.journal->sync());
-    }
+    write_rounds(s, w, 5);
     ASSERT_TRUE(s.logs[0]->sync());  // log 0's segments hold everything, log 1's nothing
   }
   env.drop_unsynced();
@@ -390,11 +391,7 @@ TEST(Journal, PrewrittenZerosAreACleanEndAfterACrash) {
   Writer w;
   {
     auto s = open_storage(env, 2);
-    for (int round = 0; round < 5; ++round) {
-      w.append(s, 0);
-      w.append(s, 1);
-      ASSERT_TRUE(s.journal->sync());
-    }
+    write_rounds(s, w, 5);
   }
   env.drop_unsynced();
   auto names = env.list_dir("/j");
