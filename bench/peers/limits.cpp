@@ -4,9 +4,13 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <thread>
 
 #include "workload.h"
 
@@ -47,6 +51,74 @@ Result<std::pair<double, double>> write_and_sync(const std::string& path, int ba
                    static_cast<double>(syncs) / elapsed};
 }
 
+// See limits.h: rate_durable_*. Returns the write-to-durable latencies in µs.
+Result<std::vector<double>> durable_latency_at_rate(const std::string& path, int rate,
+                                                    int message_bytes, double seconds) {
+  constexpr int64_t kTickNs = 100'000;
+  const auto per_tick = std::max<int64_t>(1, int64_t{rate} * message_bytes * kTickNs / 1'000'000'000);
+  const auto ticks = static_cast<int64_t>(seconds * 1e9) / kTickNs;
+  const int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_RDWR, 0644);
+  if (fd < 0) return fail(ErrorCode::kIo, fmt::format("open {}: {}", path, std::strerror(errno)));
+  // Pre-written and synced, as velocity-broker's active segment is: the syncs below write data
+  // only.
+  std::vector<char> chunk(1 << 20, 0);
+  bool ok = true;
+  for (int64_t at = 0; ok && at < ticks * per_tick + static_cast<int64_t>(chunk.size());
+       at += static_cast<int64_t>(chunk.size())) {
+    ok = ::pwrite(fd, chunk.data(), chunk.size(), at) == static_cast<ssize_t>(chunk.size());
+  }
+  if (!ok || ::fdatasync(fd) != 0) {
+    ::close(fd);
+    return fail(ErrorCode::kIo, fmt::format("pre-write {}: {}", path, std::strerror(errno)));
+  }
+  auto payload = make_payload(static_cast<int>(per_tick));
+  std::vector<int64_t> written_at(static_cast<size_t>(ticks), 0);
+  std::vector<int64_t> durable_at(static_cast<size_t>(ticks), 0);
+  std::atomic<int64_t> written{0};
+  std::atomic<bool> stop{false};
+  std::atomic<int> sync_errno{0};
+  std::thread syncer([&] {
+    int64_t durable = 0;
+    while (durable < ticks && !stop.load()) {
+      const int64_t upto = written.load(std::memory_order_acquire);
+      if (upto == durable) {
+        std::this_thread::sleep_for(std::chrono::microseconds(20));
+        continue;
+      }
+      if (::fdatasync(fd) != 0) {
+        sync_errno = errno;
+        return;
+      }
+      const int64_t t = now_ns();
+      for (; durable < upto; ++durable) durable_at[static_cast<size_t>(durable)] = t;
+    }
+  });
+  const int64_t start = now_ns();
+  std::string error;
+  for (int64_t i = 0; i < ticks && sync_errno.load() == 0; ++i) {
+    sleep_until_ns(start + i * kTickNs);
+    if (::pwrite(fd, payload.data(), payload.size(), i * per_tick) != per_tick) {
+      error = std::strerror(errno);
+      break;
+    }
+    written_at[static_cast<size_t>(i)] = now_ns();
+    written.store(i + 1, std::memory_order_release);
+  }
+  if (!error.empty()) stop = true;
+  syncer.join();
+  ::close(fd);
+  ::unlink(path.c_str());
+  if (sync_errno.load() != 0) error = std::strerror(sync_errno.load());
+  if (!error.empty()) return fail(ErrorCode::kIo, fmt::format("write {}: {}", path, error));
+  std::vector<double> latencies;
+  // The first fifth is a warm-up.
+  for (int64_t i = ticks / 5; i < ticks; ++i) {
+    const auto n = static_cast<size_t>(i);
+    latencies.push_back(static_cast<double>(durable_at[n] - written_at[n]) / 1e3);
+  }
+  return latencies;
+}
+
 double memcpy_mb_per_s(double seconds) {
   constexpr size_t kBlock = 1 << 20;
   std::vector<char> from = make_payload(kBlock);
@@ -84,6 +156,12 @@ Result<Figures> run_limits(const LimitOptions& options) {
     }
   }
   figures.emplace_back("memcpy_mb_per_s", memcpy_mb_per_s(1.0));
+  ::sync();
+  auto latencies = durable_latency_at_rate(options.dir + "/limit-rate", options.rate,
+                                           options.message_bytes,
+                                           std::max(3.0, options.seconds_per_size));
+  if (!latencies) return std::unexpected(latencies.error());
+  add_percentiles(figures, "rate_durable_", *latencies);
   return figures;
 }
 

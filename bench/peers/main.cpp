@@ -63,6 +63,9 @@ int main(int argc, char** argv) {
       ->add_option("--batch-bytes", limits.batch_bytes, "Bytes per sync (multiples of 4096)")
       ->delimiter(',');
   limits_command->add_option("--seconds", limits.seconds_per_size, "Duration per size and kind");
+  limits_command->add_option("--rate", limits.rate,
+                             "Messages/s for the durable-latency limit (a write every 100 µs)");
+  limits_command->add_option("--message-bytes", limits.message_bytes, "Bytes per message");
 
   peers::Target target;
   peers::RunOptions options;
