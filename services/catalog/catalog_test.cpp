@@ -98,10 +98,26 @@ class CatalogTest : public ::testing::Test {
     return out;
   }
 
+  // Searches for a marker word and waits for its ItemsSearched: the outbox publishes in commit
+  // order, so every event committed before it is on the bus by then, and a check that nothing
+  // more was published can fail.
+  void flush_outbox() {
+    const auto marker = "marker" + std::to_string(++markers_);
+    ASSERT_EQ(get("/api/catalog/products?q=" + marker).status, 200);
+    ASSERT_TRUE(eventually([&] {
+      for (const auto& event : catalog_events(shop::ItemsSearched::kType)) {
+        auto searched = velocity::decode<shop::ItemsSearched>(event);
+        if (searched && searched->query == marker) return true;
+      }
+      return false;
+    }));
+  }
+
   std::filesystem::path dir_;
   std::shared_ptr<velocity::MemoryBus> bus_;
   std::unique_ptr<velocity::Service> service_;
   uint16_t port_ = 0;
+  int markers_ = 0;
 };
 
 TEST_F(CatalogTest, TheFirstStartListsTheSeedCatalogueAndAnnouncesEachProductOnce) {
@@ -133,7 +149,7 @@ TEST_F(CatalogTest, TheFirstStartListsTheSeedCatalogueAndAnnouncesEachProductOnc
   // A restart finds its products and announces nothing again.
   start();
   EXPECT_EQ(get("/api/catalog/products").body["total"], seed.size());
-  std::this_thread::sleep_for(200ms);
+  flush_outbox();
   EXPECT_EQ(catalog_events(shop::ProductAdded::kType).size(), seed.size());
 }
 
@@ -325,7 +341,7 @@ TEST_F(CatalogTest, AnOperatorAddsAndUpdatesProductsWithTheEdgeKey) {
 
   // The same product again changes nothing and announces nothing.
   EXPECT_EQ(admin_post(polo).status, 200);
-  std::this_thread::sleep_for(100ms);
+  flush_outbox();
   EXPECT_EQ(catalog_events(shop::ProductUpdated::kType).size(), 1u);
 }
 
