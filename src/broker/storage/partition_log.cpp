@@ -142,10 +142,10 @@ Result<AppendResult> PartitionLog::append(std::span<std::byte> batches, int64_t 
 }
 
 void PartitionLog::plan_ahead(Segment& active) const {
-  active.reserve_ahead(config_.preallocate_bytes, config_.segment_bytes);
   // Without fdatasync there is no inode write to spare, only zeros to write for nothing.
-  if (config_.durability == Durability::kFsync)
-    active.prewrite_ahead(config_.prewrite_bytes, config_.segment_bytes);
+  const bool prewrite = config_.durability == Durability::kFsync;
+  active.plan_ahead(config_.preallocate_bytes, prewrite ? config_.prewrite_bytes : 0,
+                    config_.segment_bytes);
 }
 
 Result<void> PartitionLog::roll_locked(int64_t now_ms) {

@@ -23,6 +23,16 @@ using testing::read_all_headers;
 
 constexpr const char* kFirst = "/p/00000000000000000000.log";
 
+// Appends `n` batches to `log`, each acknowledged: waited for until durable.
+void append_acknowledged(PartitionLog& log, int n) {
+  for (int i = 0; i < n; ++i) {
+    auto bytes = batch(2, 1000 + i, 300);
+    auto r = log.append(bytes, 0);
+    ASSERT_TRUE(r) << r.error().message();
+    ASSERT_TRUE(log.wait_durable(r->last_offset));
+  }
+}
+
 LogConfig preallocating(uint64_t step, uint64_t segment_bytes = 1 << 20) {
   LogConfig config;
   config.preallocate_bytes = step;
@@ -129,10 +139,7 @@ TEST_F(PartitionLogTest, ZeroTailAsLongAsAPreallocationStepIsCutAfterACrash) {
   uint64_t acknowledged = 0;
   {
     auto log = open(config);
-    for (int i = 0; i < 5; ++i) {
-      auto r = append(*log, batch(2, 1000 + i, 300));
-      ASSERT_TRUE(log->wait_durable(r.last_offset));
-    }
+    append_acknowledged(*log, 5);
     acknowledged = log->size_bytes();
   }
   auto file = env_.content(kFirst);
@@ -204,10 +211,7 @@ TEST_F(PartitionLogTest, PrewrittenZerosAreDroppedAfterACrashAndCutAtClose) {
   uint64_t file_bytes = 0;
   {
     auto log = open(config);
-    for (int i = 0; i < 3; ++i) {
-      auto r = append(*log, batch(2, 1000 + i, 300));
-      ASSERT_TRUE(log->wait_durable(r.last_offset));
-    }
+    append_acknowledged(*log, 3);
     acknowledged = log->size_bytes();
     file_bytes = env_.content(kFirst).size();
     ASSERT_GT(file_bytes, acknowledged);

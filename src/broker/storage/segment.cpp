@@ -89,7 +89,7 @@ Result<void> Segment::append(std::span<const std::byte> batches, int64_t now_ms)
     // so a quiet partition holds little unused space while a busy one reserves rarely.
     const uint64_t step = std::min(reserve_step_, std::max<uint64_t>(size_, kMinReserveStep));
     const uint64_t from = std::max(reserved_end_, size_);
-    const uint64_t to = std::max(end, std::min(end + step, reserve_limit_));
+    const uint64_t to = std::max(end, std::min(end + step, ahead_limit_));
     if (log_->reserve(from, to - from)) {
       reserved_end_ = to;
     } else {
@@ -117,7 +117,7 @@ Result<void> Segment::append(std::span<const std::byte> batches, int64_t now_ms)
 }
 
 Result<void> Segment::prewrite(uint64_t end) {
-  const uint64_t to = std::min(end + prewrite_step_, std::max(prewrite_limit_, end));
+  const uint64_t to = std::min(end + prewrite_step_, std::max(ahead_limit_, end));
   if (to <= file_end_) return {};
   auto r = write_zeros(*log_, file_end_, to);
   // On a failure the file may hold some of the zeros; it holds no more than `to`.

@@ -51,22 +51,19 @@ class Segment {
   [[nodiscard]] static Result<Opened> open(Env& env, const std::string& dir, int64_t base_offset,
                                            uint32_t index_interval, bool use_index_files);
 
-  // Reserves disk blocks ahead of size() before each append that would write past the
-  // reservation, in steps of size() bytes (at least 1 MiB, at most `step`; 0 = never), never
-  // past `limit`. Reserved blocks are not
-  // part of the file's size, so readers and recovery never see them.
-  void reserve_ahead(uint64_t step, uint64_t limit) {
-    reserve_step_ = step;
-    reserve_limit_ = limit;
-  }
-  // Writes zeros up to `step` bytes past size() whenever an append would write past the zeros
-  // already there (never past `limit`; 0 = never). An append then overwrites blocks the file
-  // already holds, within its size, so the next fdatasync writes only data; without it each
-  // fdatasync of a growing file also writes the inode. The zeros are past size(): readers never
-  // see them, and recovery takes them for what they are, a zero-filled tail.
-  void prewrite_ahead(uint64_t step, uint64_t limit) {
-    prewrite_step_ = step;
-    prewrite_limit_ = limit;
+  // Space ahead of size(), never past `limit` (0 steps = none of that kind):
+  // - Reserved disk blocks: before each append that would write past the reservation, blocks
+  //   are reserved in steps of size() bytes (at least 1 MiB, at most `reserve_step`). They are
+  //   not part of the file's size, so readers and recovery never see them.
+  // - Pre-written zeros: whenever an append would write past the zeros already there, zeros
+  //   are written up to `prewrite_step` bytes past its end. An append then overwrites blocks
+  //   the file already holds, within its size, so the next fdatasync writes only data; without
+  //   them each fdatasync of a growing file also writes the inode. The zeros are past size():
+  //   readers never see them, and recovery takes them for what they are, a zero-filled tail.
+  void plan_ahead(uint64_t reserve_step, uint64_t prewrite_step, uint64_t limit) {
+    reserve_step_ = reserve_step;
+    prewrite_step_ = prewrite_step;
+    ahead_limit_ = limit;
   }
   // Gives back what lies past size() (when the segment is sealed or the log closes): reserved
   // blocks, including any an earlier process reserved for it, and pre-written zeros.
@@ -135,10 +132,9 @@ class Segment {
   uint64_t size_ = 0;
   uint64_t synced_size_ = 0;
   uint64_t reserve_step_ = 0;
-  uint64_t reserve_limit_ = 0;
+  uint64_t ahead_limit_ = 0;  // neither reserved blocks nor zeros go past it
   uint64_t reserved_end_ = 0;  // blocks up to here were reserved (or written) by this process
   uint64_t prewrite_step_ = 0;
-  uint64_t prewrite_limit_ = 0;
   uint64_t file_end_ = 0;  // the file's size: size() plus any pre-written zeros
   int64_t next_offset_;
   int64_t max_timestamp_ = -1;
