@@ -120,7 +120,7 @@ class KafkaPeer final : public PeerClient {
 
   Result<Figures> produce_at_rate(const RunOptions& options) override {
     Deliveries deliveries;
-    auto client = make_producer(deliveries, "1");
+    auto client = make_producer(deliveries, std::to_string(options.linger_ms).c_str());
     if (!client) return std::unexpected(client.error());
     if (auto primed = prime(client->get(), deliveries); !primed)
       return std::unexpected(primed.error());

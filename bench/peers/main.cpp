@@ -99,6 +99,8 @@ int main(int argc, char** argv) {
       ->add_option("--send-tick-us", options.send_tick_us,
                    "rate (Kafka): wake the producer at most once per this many µs (0 = per message)")
       ->check(CLI::Range(0, 100000));
+  run_command->add_option("--linger-ms", options.linger_ms, "rate (Kafka): the producer's linger.ms")
+      ->check(CLI::Range(0, 1000));
 
   CLI11_PARSE(app, argc, argv);
 

@@ -32,6 +32,9 @@ struct RunOptions {
   // every message due by then (0 = it sleeps until each message's own send time). Latencies
   // still count from each message's scheduled time, so a late send is charged to the result.
   int send_tick_us = 0;
+  // Fixed-rate run (Kafka): the producer's linger.ms, how long a partition's batch waits for
+  // more messages before it is sent (1, as OpenMessaging-Benchmark's Kafka driver sets it).
+  int linger_ms = 1;
 };
 
 class PeerClient {

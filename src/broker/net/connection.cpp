@@ -1,6 +1,7 @@
 #include "broker/net/connection.h"
 
 #include <sys/sendfile.h>
+#include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -27,10 +28,36 @@ namespace {
 // Replies gathered into one write: bounded so a slow reader cannot make us build huge lists.
 constexpr size_t kMaxGatherReplies = 64;
 constexpr size_t kMaxGatherBytes = 1 << 20;
+// File ranges up to this size are read into memory and gathered with the bytes around them:
+// one read and one write cost fewer system calls than flushing what is gathered, then
+// sendfile. Only larger ranges are worth the kernel's file-to-socket copy.
+constexpr size_t kMaxInlineFileBytes = 16 << 10;
 
-bool bytes_only(const Reply& reply) {
+bool inlined(const FileRange& range) { return range.fd < 0 || range.length <= kMaxInlineFileBytes; }
+
+// Whether a reply is bytes and inlined file ranges only, so the next reply can join its write.
+bool gatherable(const Reply& reply) {
   for (const auto& chunk : reply.response.chunks) {
-    if (!std::holds_alternative<std::vector<std::byte>>(chunk)) return false;
+    if (const auto* range = std::get_if<FileRange>(&chunk); range && !inlined(*range)) return false;
+  }
+  return true;
+}
+
+// Reads a file range into `out` (range.length bytes). False if the file is shorter or a read
+// failed.
+bool read_range(const FileRange& range, std::byte* out) {
+  if (range.fd < 0) return range.read && range.read(out, range.position, range.length);
+  size_t done = 0;
+  while (done < range.length) {
+    const ssize_t n = ::pread(range.fd, out + done, range.length - done,
+                              static_cast<off_t>(range.position + static_cast<int64_t>(done)));
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      return false;
+    }
   }
   return true;
 }
@@ -183,7 +210,14 @@ asio::awaitable<void> Connection::write_loop() {
   auto self = shared_from_this();
   boost::system::error_code ec;
   std::vector<asio::const_buffer> gather;
+  std::vector<std::vector<std::byte>> copies;  // inlined file ranges, kept until written
   std::vector<Reply> batch;
+  // sendfile below is called directly, so the socket must not block; set once.
+  socket_.native_non_blocking(true, ec);
+  if (ec) {
+    close("write: " + ec.message());
+    co_return;
+  }
   while (!closed_) {
     if (slots_.empty() || !slots_.front().ready) {
       if (draining_ && slots_.empty()) {
@@ -207,7 +241,7 @@ asio::awaitable<void> Connection::write_loop() {
       gathered_bytes += batch.back().response.size();
       slots_.pop_front();
       ++seq_base_;
-      if (batch.back().kind == Reply::Kind::kClose || !bytes_only(batch.back())) break;
+      if (batch.back().kind == Reply::Kind::kClose || !gatherable(batch.back())) break;
     }
     wake(read_wakeup_);
     if (released > 0) budget_->release(released);
@@ -225,24 +259,23 @@ asio::awaitable<void> Connection::write_loop() {
           gather.push_back(asio::buffer(*bytes));
           continue;
         }
-        // A file range: flush what is gathered, then let the kernel copy file → socket.
-        if (!gather.empty()) {
-          co_await asio::async_write(socket_, gather, asio::redirect_error(asio::use_awaitable, ec));
-          gather.clear();
-          if (ec) break;
-        }
         auto& range = std::get<FileRange>(chunk);
-        if (range.fd < 0) {
-          std::vector<std::byte> copy(range.length);
-          if (!range.read || !range.read(copy.data(), range.position, range.length)) {
+        if (inlined(range)) {
+          auto& copy = copies.emplace_back(range.length);
+          if (!read_range(range, copy.data())) {
             close("could not read " + std::to_string(range.length) + " bytes of a log segment");
             co_return;
           }
-          co_await asio::async_write(socket_, asio::buffer(copy), asio::redirect_error(asio::use_awaitable, ec));
-          if (ec) break;
+          gather.push_back(asio::buffer(copy));
           continue;
         }
-        socket_.native_non_blocking(true, ec);
+        // A large file range: flush what is gathered, then let the kernel copy file → socket.
+        if (!gather.empty()) {
+          co_await asio::async_write(socket_, gather, asio::redirect_error(asio::use_awaitable, ec));
+          gather.clear();
+          copies.clear();
+          if (ec) break;
+        }
         off_t position = range.position;
         size_t left = range.length;
         while (left > 0 && !ec) {
@@ -266,6 +299,8 @@ asio::awaitable<void> Connection::write_loop() {
     if (!ec && !gather.empty()) {
       co_await asio::async_write(socket_, gather, asio::redirect_error(asio::use_awaitable, ec));
     }
+    gather.clear();
+    copies.clear();
     if (ec) {
       close(ec == asio::error::broken_pipe || ec == asio::error::connection_reset ? std::string()
                                                                                  : "write: " + ec.message());

@@ -33,6 +33,16 @@ std::vector<std::byte> framed(const std::string& body) {
   return out;
 }
 
+// Several frames back to back, as a pipelining client sends them.
+std::vector<std::byte> framed_all(std::initializer_list<const char*> bodies) {
+  std::vector<std::byte> out;
+  for (const char* body : bodies) {
+    auto f = framed(body);
+    out.insert(out.end(), f.begin(), f.end());
+  }
+  return out;
+}
+
 // Answers "<body>" with "re:<body>". Bodies starting with "slow" are answered 50 ms later, so
 // a later fast request completes first; "quiet" gets no reply; "bye" closes the connection;
 // "file" is answered from a file range.
@@ -62,12 +72,13 @@ class ScriptedHandler : public RequestHandler {
     Response r;
     if (body == "file") {
       std::vector<std::byte> prefix(4);
-      store_be<int32_t>(prefix.data(), static_cast<int32_t>(file_payload.size()));
+      const size_t length = file_claimed_bytes > 0 ? file_claimed_bytes : file_payload.size();
+      store_be<int32_t>(prefix.data(), static_cast<int32_t>(length));
       r.chunks.emplace_back(prefix);
       FileRange range;
       range.fd = file_fd;
       range.position = 0;
-      range.length = file_payload.size();
+      range.length = length;
       r.chunks.emplace_back(range);
       return reply(Reply::respond(std::move(r)));
     }
@@ -77,6 +88,7 @@ class ScriptedHandler : public RequestHandler {
 
   int file_fd = -1;
   std::string file_payload;
+  size_t file_claimed_bytes = 0;  // the range's length when more than the file holds
   std::vector<std::string> events;  // event-loop thread only
   std::vector<ReplyFn> held;
 
@@ -104,6 +116,7 @@ class ServerTest : public ::testing::Test {
     stopped.get_future().wait();
     io_.stop();
     thread_.join();
+    if (handler_.file_fd >= 0) ::close(handler_.file_fd);
   }
 
   tcp::socket connect() {
@@ -118,6 +131,21 @@ class ServerTest : public ::testing::Test {
     std::string body(static_cast<size_t>(load_be<int32_t>(prefix.data())), '\0');
     asio::read(socket, asio::buffer(body));
     return body;
+  }
+
+  // A temporary file of `bytes` patterned bytes that the handler's "file" request sends.
+  void use_file(size_t bytes) {
+    std::string path = (std::filesystem::temp_directory_path() / "velocity-net-test-XXXXXX").string();
+    const int fd = mkstemp(path.data());
+    ASSERT_GE(fd, 0);
+    unlink(path.c_str());
+    std::string payload(bytes, 'x');
+    for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>('a' + i % 26);
+    ASSERT_EQ(::write(fd, payload.data(), payload.size()), static_cast<ssize_t>(payload.size()));
+    if (handler_.file_fd >= 0) ::close(handler_.file_fd);
+    handler_.file_fd = fd;
+    handler_.file_payload = payload;
+    handler_.file_claimed_bytes = 0;
   }
 
   static bool peer_closed(tcp::socket& socket) {
@@ -137,12 +165,7 @@ class ServerTest : public ::testing::Test {
 
 TEST_F(ServerTest, RepliesComeBackInRequestOrderEvenWhenCompletedOutOfOrder) {
   auto socket = connect();
-  std::vector<std::byte> pipeline;
-  for (const char* body : {"slow-1", "fast-2", "slow-3", "fast-4"}) {
-    auto f = framed(body);
-    pipeline.insert(pipeline.end(), f.begin(), f.end());
-  }
-  asio::write(socket, asio::buffer(pipeline));
+  asio::write(socket, asio::buffer(framed_all({"slow-1", "fast-2", "slow-3", "fast-4"})));
   EXPECT_EQ(read_frame(socket), "re:slow-1");
   EXPECT_EQ(read_frame(socket), "re:fast-2");
   EXPECT_EQ(read_frame(socket), "re:slow-3");
@@ -177,30 +200,41 @@ TEST_F(ServerTest, NegativeLengthClosesTheConnection) {
 
 TEST_F(ServerTest, RepliesOwedBeforeACloseAreWrittenFirst) {
   auto socket = connect();
-  std::vector<std::byte> pipeline;
-  for (const char* body : {"slow-a", "bye"}) {
-    auto f = framed(body);
-    pipeline.insert(pipeline.end(), f.begin(), f.end());
-  }
-  asio::write(socket, asio::buffer(pipeline));
+  asio::write(socket, asio::buffer(framed_all({"slow-a", "bye"})));
   EXPECT_EQ(read_frame(socket), "re:slow-a");
   EXPECT_TRUE(peer_closed(socket));
 }
 
 TEST_F(ServerTest, FileRangesAreSentFromTheFile) {
-  std::string path = (std::filesystem::temp_directory_path() / "velocity-net-test-XXXXXX").string();
-  int fd = mkstemp(path.data());
-  ASSERT_GE(fd, 0);
-  unlink(path.c_str());
-  std::string payload(200000, 'x');
-  for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>('a' + i % 26);
-  ASSERT_EQ(::write(fd, payload.data(), payload.size()), static_cast<ssize_t>(payload.size()));
-  handler_.file_fd = fd;
-  handler_.file_payload = payload;
+  // Large enough for sendfile, not read into memory first.
+  use_file(200000);
   auto socket = connect();
   asio::write(socket, asio::buffer(framed("file")));
-  EXPECT_EQ(read_frame(socket), payload);
-  ::close(fd);
+  EXPECT_EQ(read_frame(socket), handler_.file_payload);
+}
+
+TEST_F(ServerTest, SmallFileRangesAreWrittenTogetherWithTheRepliesAfterThem) {
+  use_file(3000);
+  auto socket = connect();
+  asio::write(socket, asio::buffer(framed_all({"file", "after", "file"})));
+  EXPECT_EQ(read_frame(socket), handler_.file_payload);
+  EXPECT_EQ(read_frame(socket), "re:after");
+  EXPECT_EQ(read_frame(socket), handler_.file_payload);
+}
+
+TEST_F(ServerTest, AFileShorterThanItsRangeEndsTheConnectionBeforeTheReplyIsWhole) {
+  for (size_t bytes : {3000, 200000}) {
+    use_file(bytes);
+    handler_.file_claimed_bytes = bytes + 1000;
+    auto socket = connect();
+    asio::write(socket, asio::buffer(framed("file")));
+    std::string received;
+    std::array<char, 4096> chunk{};
+    boost::system::error_code ec;
+    while (!ec) received.append(chunk.data(), socket.read_some(asio::buffer(chunk), ec));
+    EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
+    EXPECT_LT(received.size(), 4 + bytes + 1000) << "a torn reply must never look whole";
+  }
 }
 
 TEST_F(ServerTest, ManyConnectionsAreServedConcurrently) {

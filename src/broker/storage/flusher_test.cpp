@@ -128,6 +128,44 @@ TEST(Flusher, TheLogsOfOneRoundAreSyncedAtTheSameTime) {
   EXPECT_EQ(most_in_flight, kLogs);
 }
 
+TEST(Flusher, RequestsArrivingDuringALogsSyncShareItsNextSync) {
+  FakeEnv env;
+  auto log = open_log(env, "/a");
+  const int64_t first = append_one(*log);
+  // The first sync is held until five more batches were appended and requested; one more
+  // sync then covers all five.
+  std::mutex mu;
+  std::condition_variable cv;
+  int syncs_started = 0;
+  bool queued = false;
+  env.before_sync([&] {
+    std::unique_lock lock(mu);
+    if (++syncs_started > 1) return;
+    cv.notify_all();
+    cv.wait_for(lock, std::chrono::seconds(5), [&] { return queued; });
+  });
+  const int before = env.file_syncs();
+  std::atomic<int> ok{0};
+  {
+    Flusher flusher;
+    flusher.request(log, first, [&](Result<void> r) { ok += r ? 1 : 0; });
+    {
+      std::unique_lock lock(mu);
+      cv.wait_for(lock, std::chrono::seconds(5), [&] { return syncs_started == 1; });
+    }
+    for (int i = 0; i < 5; ++i)
+      flusher.request(log, append_one(*log), [&](Result<void> r) { ok += r ? 1 : 0; });
+    {
+      std::lock_guard lock(mu);
+      queued = true;
+    }
+    cv.notify_all();
+  }
+  EXPECT_EQ(ok.load(), 6);
+  EXPECT_EQ(env.file_syncs() - before, 2);
+  EXPECT_EQ(log->durable_offset(), first + 6);
+}
+
 TEST(Flusher, OneSyncThreadStillAnswersEveryLog) {
   FakeEnv env;
   std::vector<std::shared_ptr<PartitionLog>> logs;
