@@ -145,7 +145,6 @@ void Connection::complete(uint64_t seq, Reply reply) {
 
 asio::awaitable<void> Connection::read_loop() {
   auto self = shared_from_this();
-  std::array<std::byte, 4> size_prefix{};
   boost::system::error_code ec;
   while (!closed_ && !draining_) {
     while (slots_.size() >= config_.max_in_flight_per_connection && !closed_) {
@@ -155,10 +154,21 @@ asio::awaitable<void> Connection::read_loop() {
     }
     if (closed_ || draining_) break;
 
-    co_await asio::async_read(socket_, asio::buffer(size_prefix),
-                              asio::redirect_error(asio::use_awaitable, ec));
+    // Requests are read through a buffer: one receive usually brings a whole request (or
+    // several), where reading the size prefix and then the body took two.
+    while (in_end_ - in_begin_ < 4 && !ec) {
+      if (in_begin_ > 0) {
+        std::memmove(inbuf_.data(), inbuf_.data() + in_begin_, in_end_ - in_begin_);
+        in_end_ -= in_begin_;
+        in_begin_ = 0;
+      }
+      in_end_ += co_await socket_.async_read_some(
+          asio::buffer(inbuf_.data() + in_end_, inbuf_.size() - in_end_),
+          asio::redirect_error(asio::use_awaitable, ec));
+    }
     if (ec) break;
-    auto size = load_be<int32_t>(size_prefix.data());
+    const auto size = load_be<int32_t>(inbuf_.data() + in_begin_);
+    in_begin_ += 4;
     // A length we cannot trust ends this connection only; other clients are unaffected.
     if (size < 0 || static_cast<size_t>(size) > config_.max_request_bytes) {
       close_after_flush_ = true;
@@ -177,8 +187,15 @@ asio::awaitable<void> Connection::read_loop() {
     if (closed_) break;
     budget_->take(static_cast<size_t>(size));
     std::vector<std::byte> frame(static_cast<size_t>(size));
-    co_await asio::async_read(socket_, asio::buffer(frame),
-                              asio::redirect_error(asio::use_awaitable, ec));
+    const size_t buffered = std::min(frame.size(), in_end_ - in_begin_);
+    if (buffered > 0) std::memcpy(frame.data(), inbuf_.data() + in_begin_, buffered);
+    in_begin_ += buffered;
+    if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
+    if (buffered < frame.size()) {
+      // The rest of a large request goes straight into its frame.
+      co_await asio::async_read(socket_, asio::buffer(frame.data() + buffered, frame.size() - buffered),
+                                asio::redirect_error(asio::use_awaitable, ec));
+    }
     if (ec) {
       budget_->release(static_cast<size_t>(size));
       if (ec != asio::error::eof && ec != asio::error::operation_aborted) {

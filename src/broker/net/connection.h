@@ -76,6 +76,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t seq_base_ = 0;
   uint64_t next_seq_ = 0;
 
+  // Bytes received but not yet taken as requests: inbuf_[in_begin_, in_end_).
+  std::vector<std::byte> inbuf_ = std::vector<std::byte>(16 << 10);
+  size_t in_begin_ = 0;
+  size_t in_end_ = 0;
+
   boost::asio::steady_timer write_wakeup_;
   boost::asio::steady_timer read_wakeup_;
   bool closed_ = false;

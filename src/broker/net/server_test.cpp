@@ -172,6 +172,22 @@ TEST_F(ServerTest, RepliesComeBackInRequestOrderEvenWhenCompletedOutOfOrder) {
   EXPECT_EQ(read_frame(socket), "re:fast-4");
 }
 
+TEST_F(ServerTest, RequestsArrivingInPiecesAreReadWhole) {
+  auto socket = connect();
+  const std::string big(900, 'p');
+  auto bytes = framed(big);
+  auto next = framed("next");
+  bytes.insert(bytes.end(), next.begin(), next.end());
+  // Cut inside the size prefix, inside the body, and send the rest with the next request.
+  const size_t cuts[] = {0, 3, 400, bytes.size()};
+  for (size_t i = 0; i + 1 < std::size(cuts); ++i) {
+    asio::write(socket, asio::buffer(bytes.data() + cuts[i], cuts[i + 1] - cuts[i]));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(read_frame(socket), "re:" + big);
+  EXPECT_EQ(read_frame(socket), "re:next");
+}
+
 TEST_F(ServerTest, RequestWithoutReplyDoesNotBlockLaterReplies) {
   auto socket = connect();
   asio::write(socket, asio::buffer(framed("quiet")));

@@ -82,6 +82,35 @@ TEST_F(PartitionLogTest, ReadStartsAtTheBatchHoldingTheOffset) {
   EXPECT_EQ(r->ranges[0].fd(), -1);
 }
 
+TEST_F(PartitionLogTest, ReadsFromTheNewestBatchFollowATruncationAndTheAppendsAfterIt) {
+  auto log = open();
+  for (int i = 0; i < 3; ++i) append(*log, batch(5));  // offsets 0-4, 5-9, 10-14
+  // Reads at the tail, from the newest batch and past it.
+  EXPECT_EQ(read_all_headers(*log, 12).front().base_offset, 10);
+  ASSERT_TRUE(log->read(15, 1 << 20));
+  EXPECT_TRUE(log->read(15, 1 << 20)->ranges.empty());
+  ASSERT_EQ(log->truncate_to(7).value_or(-1), 5);
+  auto empty = log->read(5, 1 << 20);
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->ranges.empty());
+  append(*log, batch(3));  // offsets 5-7
+  auto r = log->read(6, 1);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->ranges.size(), 1u);
+  std::vector<std::byte> bytes(r->ranges[0].length);
+  ASSERT_TRUE(r->ranges[0].read_into(bytes));
+  auto h = validate_batch(bytes);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->base_offset, 5);
+  EXPECT_EQ(h->record_count, 3);
+  EXPECT_EQ(h->total_size(), bytes.size());
+  // An older batch is still found by its headers.
+  auto older = read_all_headers(*log, 2);
+  ASSERT_EQ(older.size(), 2u);
+  EXPECT_EQ(older[0].base_offset, 0);
+  EXPECT_EQ(older[1].base_offset, 5);
+}
+
 TEST_F(PartitionLogTest, ReadReturnsOneWholeBatchEvenIfLargerThanMaxBytes) {
   auto log = open();
   auto one = append(*log, batch(1, 0, 300));

@@ -60,6 +60,7 @@ void Segment::clear_indexes() {
   last_indexed_position_ = 0;
   last_time_indexed_position_ = 0;
   next_offset_ = base_offset_;
+  last_batch_ = {};
 }
 
 void Segment::index_batch(const BatchHeader& h, uint64_t position) {
@@ -76,6 +77,7 @@ void Segment::index_batch(const BatchHeader& h, uint64_t position) {
     }
   }
   next_offset_ = h.last_offset() + 1;
+  last_batch_ = {h.base_offset, h.last_offset(), position, h.total_size()};
 }
 
 Result<void> Segment::append(std::span<const std::byte> batches, int64_t now_ms) {
@@ -150,6 +152,9 @@ Result<BatchHeader> Segment::header_at(uint64_t position) const {
 }
 
 Result<uint64_t> Segment::position_of(int64_t offset) const {
+  if (last_batch_.base_offset >= 0 && offset >= last_batch_.base_offset) {
+    return offset <= last_batch_.last_offset ? last_batch_.position : size_;
+  }
   const int64_t relative = offset - base_offset_;
   auto it =
       std::upper_bound(offset_index_.begin(), offset_index_.end(), relative,
@@ -166,6 +171,9 @@ Result<uint64_t> Segment::position_of(int64_t offset) const {
 
 Result<uint64_t> Segment::end_of_batches_within(uint64_t start, uint64_t max_bytes) const {
   if (start >= size_) return size_;
+  // The newest batch ends the segment; Kafka semantics: one batch even if too big.
+  if (last_batch_.base_offset >= 0 && start == last_batch_.position)
+    return std::min(start + last_batch_.bytes, size_);
   auto first = header_at(start);
   if (!first) return std::unexpected(first.error());
   uint64_t end = start + first->total_size();  // Kafka semantics: one batch even if too big
