@@ -27,6 +27,11 @@ class File {
   // (sync_file_range WRITE), so that a later sync() has less to do. Durability is unchanged:
   // only sync() makes anything durable. A no-op where not supported.
   virtual void start_writeback() {}
+  // Writes [offset, offset + length) back to the disk and waits until it is there
+  // (sync_file_range). Not durability: no device cache flush, no file size. It takes this
+  // descriptor's share of any write-back error of the file, so call it on a descriptor of its
+  // own, never on the one whose sync() acknowledges writes. A no-op where not supported.
+  virtual void write_back(uint64_t /*offset*/, uint64_t /*length*/) {}
   // Sets the size; disk blocks reserved past the new size are released.
   [[nodiscard]] virtual Result<void> truncate(uint64_t size) = 0;
   // Reserves disk blocks for [offset, offset + length) without changing size() or content

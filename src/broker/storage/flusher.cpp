@@ -10,6 +10,7 @@ Flusher::Flusher(size_t sync_threads, Journal* journal) : journal_(journal) {
   // The round thread syncs too, so it needs one helper fewer than the logs it may overlap.
   for (size_t i = 1; i < std::max<size_t>(sync_threads, 1); ++i) helpers_.emplace_back([this] { help(); });
   thread_ = std::thread([this] { run(); });
+  prewrite_thread_ = std::thread([this] { prewrite_loop(); });
 }
 
 Flusher::~Flusher() {
@@ -25,6 +26,12 @@ Flusher::~Flusher() {
   }
   work_cv_.notify_all();
   for (auto& helper : helpers_) helper.join();
+  {
+    std::lock_guard lock(prewrite_mu_);
+    prewrite_stop_ = true;
+  }
+  prewrite_cv_.notify_one();
+  prewrite_thread_.join();
 }
 
 void Flusher::request(std::shared_ptr<PartitionLog> log, int64_t offset, Callback done) {
@@ -57,6 +64,31 @@ void Flusher::sync_and_answer(std::span<Pending> requests) {
     } else {
       r.done(synced);
     }
+  }
+  if (synced && log.wants_prewrite()) queue_prewrite(requests.front().log);
+}
+
+void Flusher::queue_prewrite(const std::shared_ptr<PartitionLog>& log) {
+  {
+    std::lock_guard lock(prewrite_mu_);
+    if (std::find(prewrite_queue_.begin(), prewrite_queue_.end(), log) != prewrite_queue_.end())
+      return;
+    prewrite_queue_.push_back(log);
+  }
+  prewrite_cv_.notify_one();
+}
+
+void Flusher::prewrite_loop() {
+  std::vector<std::shared_ptr<PartitionLog>> logs;
+  for (;;) {
+    {
+      std::unique_lock lock(prewrite_mu_);
+      prewrite_cv_.wait(lock, [&] { return prewrite_stop_ || !prewrite_queue_.empty(); });
+      if (prewrite_stop_) return;  // pre-writing is an optimisation: nothing is owed
+      logs.swap(prewrite_queue_);
+    }
+    for (const auto& log : logs) log->prewrite_ahead();
+    logs.clear();
   }
 }
 

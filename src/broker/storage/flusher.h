@@ -8,6 +8,10 @@
 // With a Journal, a round is instead one journal sync (write + fdatasync of one file) for all
 // its requests; a request the journal did not cover (a log opened without it) falls back to
 // the log's own sync. A failed journal sync fails every request of its round.
+// After a log's own sync, a log whose active segment wants zeros written ahead (PartitionLog::
+// prewrite_ahead) is handed to the flusher's pre-write thread, so neither appends nor syncs
+// wait for them. (With a journal, acknowledgements wait for the journal's sync, not the
+// segments': there is nothing to spare them.)
 // Thread-safe. The destructor stops the threads after answering every queued request (with
 // kClosed if it was never synced).
 #pragma once
@@ -53,7 +57,9 @@ class Flusher {
   void help();  // a sync thread: takes one log's requests of the current round at a time
   // Takes the next log's requests of the current round and answers them; false when none left.
   bool sync_next();
-  static void sync_and_answer(std::span<Pending> requests);
+  void sync_and_answer(std::span<Pending> requests);
+  void queue_prewrite(const std::shared_ptr<PartitionLog>& log);
+  void prewrite_loop();
   // Syncs the journal once and answers what it covers; leaves the rest in `round`.
   void journal_round(std::vector<Pending>& round);
 
@@ -73,8 +79,14 @@ class Flusher {
   size_t unfinished_ = 0;                 // under work_mu_: spans taken or not, not yet answered
   bool helpers_stop_ = false;             // under work_mu_
 
+  std::mutex prewrite_mu_;
+  std::condition_variable prewrite_cv_;
+  std::vector<std::shared_ptr<PartitionLog>> prewrite_queue_;  // under prewrite_mu_
+  bool prewrite_stop_ = false;                                 // under prewrite_mu_
+
   std::vector<std::thread> helpers_;
   std::thread thread_;
+  std::thread prewrite_thread_;
 };
 
 }  // namespace velocity::storage

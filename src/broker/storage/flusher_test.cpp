@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <thread>
 
 #include "broker/storage/fake_env.h"
 #include "broker/storage/log_test_util.h"
@@ -14,8 +15,11 @@ namespace {
 
 using testing::batch;
 
+// Without pre-writing, so that the syncs the cases count and hold are the flusher's alone.
 std::shared_ptr<PartitionLog> open_log(FakeEnv& env, const std::string& dir) {
-  return PartitionLog::open(env, dir, {}).value().log;
+  LogConfig config;
+  config.prewrite_bytes = 0;
+  return PartitionLog::open(env, dir, config).value().log;
 }
 
 int64_t append_one(PartitionLog& log) {
@@ -182,6 +186,27 @@ TEST(Flusher, OneSyncThreadStillAnswersEveryLog) {
   }
   EXPECT_EQ(ok.load(), 5);
   for (int i = 0; i < 5; ++i) EXPECT_GT(logs[i]->durable_offset(), offsets[i]);
+}
+
+TEST(Flusher, ALogThatWantsZerosAheadGetsThemAfterItsSync) {
+  FakeEnv env;
+  LogConfig config;
+  config.prewrite_bytes = 64 << 10;
+  auto log = PartitionLog::open(env, "/a", config).value().log;
+  const int64_t offset = append_one(*log);
+  ASSERT_TRUE(log->wants_prewrite());
+  const std::string file = "/a/" + Segment::file_name(0, ".log");
+  ASSERT_EQ(env.content(file).size(), log->size_bytes()) << "appends write no zeros";
+  std::promise<Result<void>> done;
+  Flusher flusher;
+  flusher.request(log, offset, [&](Result<void> r) { done.set_value(std::move(r)); });
+  ASSERT_TRUE(done.get_future().get());
+  // The pre-write thread writes them after the sync, and makes them durable.
+  for (int i = 0; i < 500 && log->wants_prewrite(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_FALSE(log->wants_prewrite());
+  env.drop_unsynced();
+  EXPECT_EQ(env.content(file).size(), log->size_bytes() + (64 << 10));
 }
 
 TEST(Flusher, SyncFailureIsReportedToEveryWaiterOfThatLog) {

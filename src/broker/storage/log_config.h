@@ -23,9 +23,10 @@ struct LogConfig {
   // allocated blocks; 0 = off. Kafka's `preallocate` reserves the whole segment; steps bound
   // the space a partition holds unused.
   uint64_t preallocate_bytes = 16ull << 20;
-  // With kFsync: zeros are written this far ahead of the active segment's end whenever appends
-  // reach them, so an append overwrites blocks within the file's size and the fdatasync that
-  // acknowledges it writes data only, not the inode as well; 0 = off.
+  // With kFsync: zeros are kept up to this far ahead of the active segment's end, written off
+  // the append path (PartitionLog::prewrite_ahead) once less than half of them remain, so an
+  // append overwrites blocks within the file's size and the fdatasync that acknowledges it
+  // writes data only, not the inode as well; 0 = off.
   uint64_t prewrite_bytes = 1ull << 20;
   Durability durability = Durability::kFsync;
 };

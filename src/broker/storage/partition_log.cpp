@@ -127,6 +127,7 @@ Result<AppendResult> PartitionLog::append(std::span<std::byte> batches, int64_t 
     fence_locked(r.error());
     return std::unexpected(r.error());
   }
+  if (segment->wants_prewrite()) prewrite_wanted_.store(true, std::memory_order_release);
   // Under mu_, so this log's journal records are in offset order.
   if (journal_) {
     if (auto r =
@@ -139,6 +140,31 @@ Result<AppendResult> PartitionLog::append(std::span<std::byte> batches, int64_t 
   result.last_offset = next - 1;
   result.bytes = batches.size();
   return result;
+}
+
+void PartitionLog::prewrite_ahead() {
+  // Small steps: an acknowledging fdatasync that starts meanwhile writes at most one of them.
+  constexpr uint64_t kStep = 128 << 10;
+  std::shared_ptr<File> file;
+  for (;;) {
+    std::optional<std::pair<uint64_t, uint64_t>> written;
+    {
+      std::unique_lock lock(mu_);
+      if (write_refusal_locked()) break;
+      Segment& active = *segments_.back();
+      written = active.prewrite_chunk(kStep);
+      if (!written) {
+        prewrite_wanted_.store(false, std::memory_order_release);
+        break;
+      }
+      file = active.writeback_file();
+    }
+    if (file) file->write_back(written->first, written->second - written->first);
+  }
+  // Makes the new file size durable here, so that no acknowledging sync has to. A failure is
+  // not this log's to report: the zeros hold no data, and a write-back error of the file
+  // reaches the log's own sync() too.
+  if (file) (void)file->sync();
 }
 
 void PartitionLog::plan_ahead(Segment& active) const {

@@ -23,13 +23,15 @@ using testing::read_all_headers;
 
 constexpr const char* kFirst = "/p/00000000000000000000.log";
 
-// Appends `n` batches to `log`, each acknowledged: waited for until durable.
+// Appends `n` batches to `log`, each acknowledged: waited for until durable, then given the
+// zeros ahead it wants, as the broker's Flusher does.
 void append_acknowledged(PartitionLog& log, int n) {
   for (int i = 0; i < n; ++i) {
     auto bytes = batch(2, 1000 + i, 300);
     auto r = log.append(bytes, 0);
     ASSERT_TRUE(r) << r.error().message();
     ASSERT_TRUE(log.wait_durable(r->last_offset));
+    if (log.wants_prewrite()) log.prewrite_ahead();
   }
 }
 
@@ -170,27 +172,41 @@ bool zeros_from(const std::vector<std::byte>& file, uint64_t from) {
                      [](std::byte b) { return b == std::byte{0}; });
 }
 
-TEST_F(PartitionLogTest, AppendsPrewriteZerosAheadWithinTheFile) {
+TEST_F(PartitionLogTest, ZerosAreWrittenAheadWithinTheFileOffTheAppendPath) {
   auto log = open(prewriting(4096));
   const auto one = batch(1, 1000, 100);
   append(*log, one);
+  EXPECT_EQ(env_.content(kFirst).size(), log->size_bytes()) << "an append writes no zeros";
+  ASSERT_TRUE(log->wants_prewrite());
+  log->prewrite_ahead();
+  EXPECT_FALSE(log->wants_prewrite());
   const auto file = env_.content(kFirst);
   ASSERT_EQ(file.size(), log->size_bytes() + 4096);
   EXPECT_TRUE(zeros_from(file, log->size_bytes()));
   // Reads end at the last batch, never in the zeros.
   EXPECT_EQ(log->read(0, 1 << 20).value().total_bytes(), log->size_bytes());
-  // Appends overwrite the zeros and leave the file's size alone, until one reaches their end.
+  // Appends overwrite the zeros and leave the file's size alone; once less than half of them
+  // remain, more are wanted, and written up to a whole step past the end again.
   size_t batches = 1;
-  while (log->size_bytes() + one.size() < file.size()) {
+  while (!log->wants_prewrite()) {
+    ASSERT_LT(log->size_bytes() + one.size(), file.size()) << "zeros wanted before they run out";
     append(*log, one);
     ++batches;
     EXPECT_EQ(env_.content(kFirst).size(), file.size());
   }
-  append(*log, one);
-  ++batches;
+  EXPECT_LT(file.size() - log->size_bytes(), 2048u);
+  log->prewrite_ahead();
   const auto grown = env_.content(kFirst);
   EXPECT_EQ(grown.size(), log->size_bytes() + 4096);
   EXPECT_TRUE(zeros_from(grown, log->size_bytes()));
+  // An append past the zeros (none were written meanwhile) grows the file by itself.
+  while (log->size_bytes() + one.size() <= grown.size()) {
+    append(*log, one);
+    ++batches;
+  }
+  append(*log, one);
+  ++batches;
+  EXPECT_EQ(env_.content(kFirst).size(), log->size_bytes());
   EXPECT_EQ(read_all_headers(*log).size(), batches);
 }
 
@@ -198,10 +214,13 @@ TEST_F(PartitionLogTest, PrewriteStopsAtTheSegmentSizeAndARollCutsItOff) {
   auto log = open(prewriting(4096, 2048));
   const auto one = batch(1, 1000, 1000);
   append(*log, one);
+  log->prewrite_ahead();
   EXPECT_EQ(env_.content(kFirst).size(), 2048u);
+  EXPECT_FALSE(log->wants_prewrite()) << "nothing more fits below segment.bytes";
   append(*log, one);  // does not fit: rolls
   ASSERT_EQ(log->segment_count(), 2u);
   EXPECT_EQ(env_.content(kFirst).size(), one.size()) << "a sealed segment holds only batches";
+  log->prewrite_ahead();
   EXPECT_EQ(env_.content("/p/" + Segment::file_name(1, ".log")).size(), 2048u);
 }
 
@@ -226,6 +245,7 @@ TEST_F(PartitionLogTest, PrewrittenZerosAreDroppedAfterACrashAndCutAtClose) {
   EXPECT_EQ(env_.content(kFirst).size(), acknowledged);
   // Appending goes on where the batches end, pre-writing again; a clean close cuts the zeros.
   EXPECT_EQ(append(*log, batch(1)).base_offset, 6);
+  log->prewrite_ahead();
   EXPECT_EQ(env_.content(kFirst).size(), log->size_bytes() + 4096);
   ASSERT_TRUE(log->close());
   EXPECT_EQ(env_.content(kFirst).size(), log->size_bytes());
@@ -240,6 +260,8 @@ TEST_F(PartitionLogTest, NothingIsPrewrittenWithoutFsync) {
   config.durability = Durability::kNoSync;
   auto log = open(config);
   append(*log, batch(2));
+  EXPECT_FALSE(log->wants_prewrite());
+  log->prewrite_ahead();
   EXPECT_EQ(env_.content(kFirst).size(), log->size_bytes());
 }
 

@@ -35,6 +35,7 @@ Written write_log() {
     w.next_offsets.push_back(log->append(bytes, 0).value().last_offset + 1);
   }
   w.starts.push_back(log->size_bytes());
+  log->prewrite_ahead();
   EXPECT_TRUE(log->sync());
   w.file = env.content(kLogPath);
   // Past the batches the file holds pre-written zeros (LogConfig::prewrite_bytes): the cases

@@ -100,11 +100,6 @@ Result<void> Segment::append(std::span<const std::byte> batches, int64_t now_ms)
   }
   if (auto r = log_->write_at(size_, batches); !r) return r;
   file_end_ = std::max(file_end_, end);
-  if (prewrite_step_ > 0 && end >= file_end_) {
-    // Best effort, like the reservation: the batches are written, so a failure here only
-    // turns pre-writing off (zeros written before it stay a harmless zero-filled tail).
-    if (!prewrite(end)) prewrite_step_ = 0;
-  }
   if (size_ == 0) first_append_ms_ = now_ms;
   // The caller validated these bytes; parsing headers again is cheap and avoids carrying a list.
   size_t pos = 0;
@@ -118,13 +113,27 @@ Result<void> Segment::append(std::span<const std::byte> batches, int64_t now_ms)
   return {};
 }
 
-Result<void> Segment::prewrite(uint64_t end) {
-  const uint64_t to = std::min(end + prewrite_step_, std::max(ahead_limit_, end));
-  if (to <= file_end_) return {};
-  auto r = write_zeros(*log_, file_end_, to);
-  // On a failure the file may hold some of the zeros; it holds no more than `to`.
-  file_end_ = r ? to : std::max(file_end_, log_->size().value_or(file_end_));
-  return r;
+std::optional<std::pair<uint64_t, uint64_t>> Segment::prewrite_chunk(uint64_t max_bytes) {
+  const uint64_t target = std::min(size_ + prewrite_step_, ahead_limit_);
+  if (file_end_ >= target) return std::nullopt;
+  const uint64_t from = file_end_;
+  const uint64_t to = std::min(target, from + max_bytes);
+  if (!write_zeros(*log_, from, to)) {
+    // Best effort, like the reservation: the file may hold some of the zeros, no more than `to`.
+    file_end_ = std::max(file_end_, log_->size().value_or(file_end_));
+    prewrite_step_ = 0;
+    return std::nullopt;
+  }
+  file_end_ = to;
+  return std::pair{from, to};
+}
+
+std::shared_ptr<File> Segment::writeback_file() {
+  if (!writeback_file_) {
+    auto opened = env_.open_file(path(".log"), OpenMode::kExisting);
+    if (opened) writeback_file_ = std::move(*opened);
+  }
+  return writeback_file_;
 }
 
 Result<void> Segment::release_reservation() {
@@ -136,6 +145,7 @@ Result<void> Segment::release_reservation() {
   if (auto r = log_->truncate(size_); !r) return r;
   reserved_end_ = size_;
   file_end_ = size_;
+  writeback_file_.reset();
   return {};
 }
 

@@ -5,12 +5,14 @@
 // readable after the segment is deleted.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "broker/storage/env.h"
@@ -55,16 +57,32 @@ class Segment {
   // - Reserved disk blocks: before each append that would write past the reservation, blocks
   //   are reserved in steps of size() bytes (at least 1 MiB, at most `reserve_step`). They are
   //   not part of the file's size, so readers and recovery never see them.
-  // - Pre-written zeros: whenever an append would write past the zeros already there, zeros
-  //   are written up to `prewrite_step` bytes past its end. An append then overwrites blocks
-  //   the file already holds, within its size, so the next fdatasync writes only data; without
-  //   them each fdatasync of a growing file also writes the inode. The zeros are past size():
-  //   readers never see them, and recovery takes them for what they are, a zero-filled tail.
+  // - Pre-written zeros: written past the end by prewrite_chunk(), off the append path, so
+  //   that appends overwrite blocks the file already holds, within its size, and the next
+  //   fdatasync writes only data; without them each fdatasync of a growing file also writes
+  //   the inode. Appends never write zeros: one that reaches past them grows the file. The
+  //   zeros are past size(): readers never see them, and recovery takes them for what they
+  //   are, a zero-filled tail.
   void plan_ahead(uint64_t reserve_step, uint64_t prewrite_step, uint64_t limit) {
     reserve_step_ = reserve_step;
     prewrite_step_ = prewrite_step;
     ahead_limit_ = limit;
   }
+  // Whether fewer than half a pre-write step of zeros lie ahead of size() (and the limit
+  // leaves room for more).
+  bool wants_prewrite() const {
+    return file_end_ < std::min(size_ + prewrite_step_ / 2, ahead_limit_);
+  }
+  // Writes the next zeros at the file's end: up to `prewrite_step` past size(), never past the
+  // limit, at most `max_bytes` at a time. Returns the range written, or nullopt when there is
+  // nothing to write or the write failed (pre-writing is then off for this segment; zeros
+  // written before stay a harmless zero-filled tail).
+  std::optional<std::pair<uint64_t, uint64_t>> prewrite_chunk(uint64_t max_bytes);
+  // A descriptor of this segment's file of its own, for writing pre-written zeros back without
+  // taking a share of the write-back errors that the log's sync() must report; null if it
+  // cannot be opened.
+  std::shared_ptr<File> writeback_file();
+
   // Gives back what lies past size() (when the segment is sealed or the log closes): reserved
   // blocks, including any an earlier process reserved for it, and pre-written zeros.
   [[nodiscard]] Result<void> release_reservation();
@@ -121,7 +139,6 @@ class Segment {
     uint64_t nonzero_end = 0;  // one past the tail's last byte that is not zero
   };
   [[nodiscard]] Result<TailShape> inspect_tail(uint64_t position, uint64_t file_bytes) const;
-  [[nodiscard]] Result<void> prewrite(uint64_t end);
   std::string path(std::string_view ext) const;
 
   Env& env_;
@@ -136,6 +153,7 @@ class Segment {
   uint64_t reserved_end_ = 0;  // blocks up to here were reserved (or written) by this process
   uint64_t prewrite_step_ = 0;
   uint64_t file_end_ = 0;  // the file's size: size() plus any pre-written zeros
+  std::shared_ptr<File> writeback_file_;  // opened by writeback_file()
   int64_t next_offset_;
   int64_t max_timestamp_ = -1;
   int64_t first_append_ms_ = -1;
