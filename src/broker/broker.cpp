@@ -111,7 +111,14 @@ void Broker::stop(std::function<void()> done) {
   server_->stop(config_.shutdown_drain_ms, std::move(done));
 }
 
+void Broker::log_request_times() {
+  for (const auto& line : describe(dispatcher_->request_times().summaries()))
+    log::info("requests held: {}", line);
+  dispatcher_->request_times().clear();
+}
+
 Result<void> Broker::close() {
+  log_request_times();
   flusher_.reset();  // answers anything still queued before the logs close
   auto closed = topics_->close();
   // Every log is synced now: a last checkpoint leaves the journal empty.

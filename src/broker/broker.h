@@ -35,8 +35,12 @@ class Broker {
   // Stops accepting, lets in-flight requests finish (bounded by shutdown_drain_ms), then
   // runs `done` on the event loop.
   void stop(std::function<void()> done);
-  // After the event loop stopped: syncs and closes every log cleanly.
+  // After the event loop stopped: logs how long requests were held (as log_request_times),
+  // then syncs and closes every log cleanly.
   [[nodiscard]] Result<void> close();
+  // Logs how long requests were held since the last call, per API (p50, p99, p99.9, max from
+  // frame to answer), and starts counting afresh. On the event loop (main.cpp: on SIGUSR1).
+  void log_request_times();
 
  private:
   Broker(boost::asio::io_context& io, BrokerConfig config);

@@ -8,6 +8,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <functional>
 #include <string>
 
 #include "broker/broker.h"
@@ -134,18 +135,30 @@ int main(int argc, char** argv) {
     velocity::log::error("cannot start: {}", broker.error().message());
     return 1;
   }
-  auto port = (*broker)->start();
-  if (!port) {
-    velocity::log::error("cannot start: {}", port.error().message());
-    return 1;
-  }
-
+  // Handlers first: a signal that arrives once the port is open must find them installed.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     velocity::log::info("received {}, finishing in-flight requests", signal == SIGINT ? "SIGINT" : "SIGTERM");
     (*broker)->stop([&io] { io.stop(); });
   });
+  // SIGUSR1: log how long requests were held so far, and count afresh (benchmarks use it to
+  // leave their warm-up out).
+  boost::asio::signal_set usr1(io, SIGUSR1);
+  std::function<void()> on_usr1 = [&] {
+    usr1.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      (*broker)->log_request_times();
+      on_usr1();
+    });
+  };
+  on_usr1();
+  auto port = (*broker)->start();
+  if (!port) {
+    velocity::log::error("cannot start: {}", port.error().message());
+    return 1;
+  }
+
   io.run();
   auto closed = (*broker)->close();
   if (!closed) {

@@ -1,6 +1,9 @@
 // Durability across broker restarts, seen by librdkafka: what was acknowledged with acks=all
-// is there after a graceful stop (SIGTERM) and after a crash (kill -9).
+// is there after a graceful stop (SIGTERM) and after a crash (kill -9). Also the broker's
+// own signals: SIGUSR1 logs how long requests were held and starts counting afresh.
 #include <gtest/gtest.h>
+
+#include <csignal>
 
 #include <atomic>
 #include <chrono>
@@ -9,6 +12,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/assertions.h"
@@ -91,6 +95,35 @@ class AckLog : public RdKafka::DeliveryReportCb {
   std::map<std::string, std::pair<int, std::int64_t>> acked_;
   std::atomic<std::size_t> count_{0};
 };
+
+// Lines of the broker's log holding `text`.
+size_t count_lines(const std::string& log, const std::string& text) {
+  size_t n = 0;
+  for (size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++n;
+  return n;
+}
+
+TEST_F(RestartTest, Sigusr1LogsHowLongRequestsWereHeldAndCountsAfresh) {
+  const std::string topic = topic_for_this_test();
+  auto partitions = create_topic(*broker_, topic, 1);
+  ASSERT_TRUE(partitions) << partitions.error().message();
+  auto deliveries = produce_all(broker_->bootstrap(), topic, {{"k", "v", {}}}, {{"acks", "all"}});
+  ASSERT_TRUE(deliveries) << deliveries.error().message();
+  ASSERT_TRUE(broker_->send_signal(SIGUSR1));
+  const std::string held = "requests held: Produce n=";
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (count_lines(broker_->stderr_tail(1000), held) == 0 && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const std::string after_signal = broker_->stderr_tail(1000);
+  ASSERT_EQ(count_lines(after_signal, held), 1u) << after_signal;
+  EXPECT_NE(after_signal.find("p99="), std::string::npos) << after_signal;
+  EXPECT_TRUE(broker_->running()) << "SIGUSR1 must not stop the broker";
+  // Nothing was produced since: the summary at stop has no Produce line of its own.
+  auto exit_code = broker_->stop();
+  ASSERT_TRUE(exit_code) << exit_code.error().message();
+  EXPECT_EQ(*exit_code, 0);
+  EXPECT_EQ(count_lines(broker_->stderr_tail(1000), held), 1u) << broker_->stderr_tail(1000);
+}
 
 TEST_F(RestartTest, EverythingAcknowledgedSurvivesKillNine) {
   const std::string topic = topic_for_this_test();

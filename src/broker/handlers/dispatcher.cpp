@@ -1,5 +1,6 @@
 #include "broker/handlers/dispatcher.h"
 
+#include <chrono>
 #include <memory>
 
 #include "broker/handlers/handlers.h"
@@ -29,6 +30,7 @@ net::Response to_net_response(const protocol::Writer& writer) {
 
 void Dispatcher::handle(const net::ConnectionInfo& connection, std::vector<std::byte> frame,
                         net::ReplyFn reply) {
+  const auto received = std::chrono::steady_clock::now();
   auto owned = std::make_shared<std::vector<std::byte>>(std::move(frame));
   auto decoded = protocol::decode_request(*owned);
   if (!decoded) {
@@ -52,8 +54,12 @@ void Dispatcher::handle(const net::ConnectionInfo& connection, std::vector<std::
 
   auto request = std::make_shared<protocol::Request>(std::move(*decoded));
   const auto& header = request->header;
-  Respond respond = [this, owned, request, reply](
+  Respond respond = [this, owned, request, reply, received](
                         std::optional<protocol::ResponseBody> body) mutable {
+    times_.record(static_cast<int16_t>(request->header.api_key),
+                  std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::steady_clock::now() - received)
+                      .count());
     // `owned` and `request` stay alive until here: record views point into the frame.
     if (!body) {
       reply(net::Reply::none());

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "broker/handlers/context.h"
+#include "broker/handlers/request_times.h"
 #include "broker/net/request_handler.h"
 #include "broker/protocol/writer.h"
 
@@ -18,8 +19,12 @@ class Dispatcher : public net::RequestHandler {
   void handle(const net::ConnectionInfo& connection, std::vector<std::byte> frame,
               net::ReplyFn reply) override;
 
+  // How long requests were held, per API, since the dispatcher was made.
+  RequestTimes& request_times() { return times_; }
+
  private:
   HandlerContext& ctx_;
+  RequestTimes times_;
   protocol::Writer writer_;  // reused for every response
 };
 

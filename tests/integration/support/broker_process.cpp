@@ -193,6 +193,13 @@ bool BrokerProcess::running() {
   return pid_ > 0;
 }
 
+Result<void> BrokerProcess::send_signal(int signal) {
+  reap_if_exited();
+  if (pid_ < 0) return fail(ErrorCode::kClosed, "broker is not running");
+  if (::kill(pid_, signal) != 0) return fail(ErrorCode::kIo, std::string("kill: ") + std::strerror(errno));
+  return {};
+}
+
 Result<int> BrokerProcess::stop() {
   reap_if_exited();
   if (pid_ < 0) {

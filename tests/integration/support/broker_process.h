@@ -47,6 +47,8 @@ class BrokerProcess {
   bool running();
   // SIGTERM, then waits up to 30 s; returns the exit code (128 + signal when killed by one).
   [[nodiscard]] Result<int> stop();
+  // Sends `signal` to the running broker (kClosed if it is not running).
+  [[nodiscard]] Result<void> send_signal(int signal);
   // SIGKILL and reap: the crash case, no chance to flush anything.
   [[nodiscard]] Result<void> kill9();
   // Starts the child again on the same port and data directory; the child must be stopped.
