@@ -65,19 +65,26 @@ TEST_F(PartitionLogTest, OldMessageFormatIsUnsupported) {
   EXPECT_EQ(log->append(bytes, 0).error().code, ErrorCode::kUnsupported);
 }
 
+// The header of the one whole batch a read returned (failing the test otherwise).
+BatchHeader only_batch(const ReadResult& r) {
+  EXPECT_EQ(r.ranges.size(), 1u);
+  if (r.ranges.size() != 1) return {};
+  std::vector<std::byte> bytes(r.ranges[0].length);
+  EXPECT_TRUE(r.ranges[0].read_into(bytes));
+  auto h = validate_batch(bytes);
+  EXPECT_TRUE(h);
+  if (!h) return {};
+  EXPECT_EQ(h->total_size(), bytes.size()) << "more than one batch";
+  return *h;
+}
+
 TEST_F(PartitionLogTest, ReadStartsAtTheBatchHoldingTheOffset) {
   auto log = open();
   append(*log, batch(5));
   append(*log, batch(5));
   auto r = log->read(7, 1 << 20);
   ASSERT_TRUE(r);
-  ASSERT_EQ(r->ranges.size(), 1u);
-  std::vector<std::byte> bytes(r->ranges[0].length);
-  ASSERT_TRUE(r->ranges[0].read_into(bytes));
-  auto h = validate_batch(bytes);
-  ASSERT_TRUE(h);
-  EXPECT_EQ(h->base_offset, 5);
-  EXPECT_EQ(h->total_size(), bytes.size());
+  EXPECT_EQ(only_batch(*r).base_offset, 5);
   EXPECT_EQ(r->high_watermark, 10);
   EXPECT_EQ(r->ranges[0].fd(), -1);
 }
@@ -96,14 +103,9 @@ TEST_F(PartitionLogTest, ReadsFromTheNewestBatchFollowATruncationAndTheAppendsAf
   append(*log, batch(3));  // offsets 5-7
   auto r = log->read(6, 1);
   ASSERT_TRUE(r);
-  ASSERT_EQ(r->ranges.size(), 1u);
-  std::vector<std::byte> bytes(r->ranges[0].length);
-  ASSERT_TRUE(r->ranges[0].read_into(bytes));
-  auto h = validate_batch(bytes);
-  ASSERT_TRUE(h);
-  EXPECT_EQ(h->base_offset, 5);
-  EXPECT_EQ(h->record_count, 3);
-  EXPECT_EQ(h->total_size(), bytes.size());
+  const auto h = only_batch(*r);
+  EXPECT_EQ(h.base_offset, 5);
+  EXPECT_EQ(h.record_count, 3);
   // An older batch is still found by its headers.
   auto older = read_all_headers(*log, 2);
   ASSERT_EQ(older.size(), 2u);
