@@ -263,7 +263,6 @@ asio::awaitable<void> Connection::write_loop() {
     wake(read_wakeup_);
     if (released > 0) budget_->release(released);
 
-    gather.clear();
     for (auto& reply : batch) {
       if (reply.kind == Reply::Kind::kNoResponse) continue;
       if (reply.kind == Reply::Kind::kClose) {

@@ -127,7 +127,6 @@ Result<AppendResult> PartitionLog::append(std::span<std::byte> batches, int64_t 
     fence_locked(r.error());
     return std::unexpected(r.error());
   }
-  if (segment->wants_prewrite()) prewrite_wanted_.store(true, std::memory_order_release);
   // Under mu_, so this log's journal records are in offset order.
   if (journal_) {
     if (auto r =
@@ -142,6 +141,11 @@ Result<AppendResult> PartitionLog::append(std::span<std::byte> batches, int64_t 
   return result;
 }
 
+bool PartitionLog::wants_prewrite() const {
+  std::shared_lock lock(mu_);
+  return !write_refusal_locked() && segments_.back()->wants_prewrite();
+}
+
 void PartitionLog::prewrite_ahead() {
   // Small steps: an acknowledging fdatasync that starts meanwhile writes at most one of them.
   constexpr uint64_t kStep = 128 << 10;
@@ -153,10 +157,7 @@ void PartitionLog::prewrite_ahead() {
       if (write_refusal_locked()) break;
       Segment& active = *segments_.back();
       written = active.prewrite_chunk(kStep);
-      if (!written) {
-        prewrite_wanted_.store(false, std::memory_order_release);
-        break;
-      }
+      if (!written) break;
       file = active.writeback_file();
     }
     if (file) file->write_back(written->first, written->second - written->first);

@@ -116,7 +116,7 @@ class PartitionLog : public std::enable_shared_from_this<PartitionLog> {
   [[nodiscard]] Result<void> sync();
   // Whether the active segment wants zeros written ahead of its end (with fsync durability,
   // LogConfig::prewrite_bytes): an append left less than half a step of them.
-  bool wants_prewrite() const { return prewrite_wanted_.load(std::memory_order_acquire); }
+  bool wants_prewrite() const;
   // Writes those zeros, in steps that are each written back to the disk before the next, then
   // fdatasyncs the larger file through a descriptor of their own. Meant for a thread off the
   // append and sync paths (the Flusher's), so pre-writing costs neither appends nor the syncs
@@ -178,7 +178,6 @@ class PartitionLog : public std::enable_shared_from_this<PartitionLog> {
   bool dir_dirty_ = false;
   bool closed_ = false;
   std::optional<Error> fence_;       // the failure that fenced the log
-  std::atomic<bool> prewrite_wanted_{false};  // set under mu_
   std::atomic<bool> fenced_{false};  // fence_ is set; readable without mu_
 
   std::mutex sync_mu_;  // one fdatasync round at a time; taken before mu_

@@ -60,7 +60,7 @@ void Segment::clear_indexes() {
   last_indexed_position_ = 0;
   last_time_indexed_position_ = 0;
   next_offset_ = base_offset_;
-  last_batch_ = {};
+  last_batch_base_offset_ = -1;
 }
 
 void Segment::index_batch(const BatchHeader& h, uint64_t position) {
@@ -77,7 +77,8 @@ void Segment::index_batch(const BatchHeader& h, uint64_t position) {
     }
   }
   next_offset_ = h.last_offset() + 1;
-  last_batch_ = {h.base_offset, h.last_offset(), position, h.total_size()};
+  last_batch_base_offset_ = h.base_offset;
+  last_batch_position_ = position;
 }
 
 Result<void> Segment::append(std::span<const std::byte> batches, int64_t now_ms) {
@@ -162,8 +163,8 @@ Result<BatchHeader> Segment::header_at(uint64_t position) const {
 }
 
 Result<uint64_t> Segment::position_of(int64_t offset) const {
-  if (last_batch_.base_offset >= 0 && offset >= last_batch_.base_offset) {
-    return offset <= last_batch_.last_offset ? last_batch_.position : size_;
+  if (last_batch_base_offset_ >= 0 && offset >= last_batch_base_offset_) {
+    return offset < next_offset_ ? last_batch_position_ : size_;
   }
   const int64_t relative = offset - base_offset_;
   auto it =
@@ -182,8 +183,7 @@ Result<uint64_t> Segment::position_of(int64_t offset) const {
 Result<uint64_t> Segment::end_of_batches_within(uint64_t start, uint64_t max_bytes) const {
   if (start >= size_) return size_;
   // The newest batch ends the segment; Kafka semantics: one batch even if too big.
-  if (last_batch_.base_offset >= 0 && start == last_batch_.position)
-    return std::min(start + last_batch_.bytes, size_);
+  if (last_batch_base_offset_ >= 0 && start == last_batch_position_) return size_;
   auto first = header_at(start);
   if (!first) return std::unexpected(first.error());
   uint64_t end = start + first->total_size();  // Kafka semantics: one batch even if too big

@@ -162,16 +162,12 @@ class Segment {
   bool index_files_current_ = false;
   std::vector<IndexEntry> offset_index_;
   std::vector<TimeIndexEntry> time_index_;
-  // The newest batch, so that a read at the tail (a consumer keeping up) finds its bytes
-  // without reading batch headers back from the file. Unknown (base_offset < 0) in a segment
-  // whose indexes came from its index files.
-  struct BatchSpan {
-    int64_t base_offset = -1;
-    int64_t last_offset = -1;
-    uint64_t position = 0;
-    uint64_t bytes = 0;
-  };
-  BatchSpan last_batch_;
+  // Where the newest batch starts (it ends at size() and holds offsets up to next_offset()),
+  // so that a read at the tail (a consumer keeping up) finds its bytes without reading batch
+  // headers back from the file. Unknown (-1) in a segment whose indexes came from its index
+  // files.
+  int64_t last_batch_base_offset_ = -1;
+  uint64_t last_batch_position_ = 0;
 };
 
 }  // namespace velocity::storage
